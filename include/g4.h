@@ -1,0 +1,141 @@
+/* g4.h — the public C API of g4, a local inference engine for Gemma 4 / Gemma 3.
+ *
+ * Usage:
+ *
+ *     g4_error err;
+ *     g4_model *m = NULL;
+ *     const char *paths[] = { "gemma-3-270m-it-Q4_K_M.gguf" };
+ *     if (g4_model_load(paths, 1, NULL, &m, &err) != G4_OK) {
+ *         fprintf(stderr, "g4: %s\n", err.message);
+ *         return 1;
+ *     }
+ *     int32_t ids[256]; size_t n;
+ *     g4_tokenize(m, "Hello", 5, G4_TOK_PARSE_SPECIAL, ids, 256, &n, &err);
+ *     g4_model_free(m);
+ *
+ * Conventions:
+ * - Every fallible function returns a g4_status and, when `err` is not NULL,
+ *   fills it with the code and a readable message that names the file or
+ *   field at fault. No function exits or aborts the process on bad input.
+ * - Objects come in init/free pairs; free functions accept NULL.
+ * - A g4_model is read-only after loading: any number of threads may call the
+ *   functions that take a `const g4_model *` at the same time. A g4_context
+ *   (per-sequence state) is used by one thread at a time.
+ * - Strings are UTF-8. Token ids are int32.
+ */
+#ifndef G4_H
+#define G4_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- Status and errors ------------------------------------------------- */
+
+typedef enum g4_status {
+    G4_OK = 0,
+    G4_ERR_INVALID_ARG,   /* a caller passed a bad argument */
+    G4_ERR_IO,            /* open/read/mmap failed */
+    G4_ERR_FORMAT,        /* a file or input is malformed, truncated or hostile */
+    G4_ERR_UNSUPPORTED,   /* well-formed but not supported (architecture, type) */
+    G4_ERR_NOMEM,         /* an allocation failed or would exceed a limit */
+    G4_ERR_NOT_FOUND,     /* a required tensor, key or file is missing */
+    G4_ERR_RANGE,         /* a length exceeds a limit (e.g. the context) */
+    G4_ERR_CANCELLED,     /* stopped by the caller */
+    G4_ERR_INTERNAL,      /* a bug in g4 */
+} g4_status;
+
+typedef struct g4_error {
+    g4_status code;
+    int64_t offset;       /* byte offset in the offending input, or -1 */
+    char message[512];
+} g4_error;
+
+/* Name of a status code ("ok", "format error", ...). Thread-safe. */
+const char *g4_status_str(g4_status s);
+
+/* Library version string. Thread-safe. */
+const char *g4_version(void);
+
+/* ---- Logging ----------------------------------------------------------- */
+
+typedef enum g4_log_level { G4_LOG_ERROR, G4_LOG_WARN, G4_LOG_INFO, G4_LOG_DEBUG } g4_log_level;
+typedef void (*g4_log_fn)(g4_log_level level, const char *msg, void *user);
+
+/* Sets the log sink (default: stderr, level INFO and above). Call once at
+ * start-up, before any other thread uses g4. Not thread-safe. */
+void g4_log_set(g4_log_fn fn, void *user, g4_log_level max_level);
+
+/* ---- Model ------------------------------------------------------------- */
+
+typedef struct g4_model g4_model;
+
+typedef void (*g4_progress_fn)(double fraction, void *user);
+
+typedef struct g4_model_params {
+    int tokenizer_only;        /* load only the tokenizer (and chat template) */
+    g4_progress_fn progress;   /* optional load progress, 0..1 */
+    void *progress_user;
+} g4_model_params;
+
+/* Loads a model from `n_paths` paths: a Hugging Face model directory, one
+ * GGUF file, or several GGUF files (model + mmproj + assistant), or a
+ * directory that holds only tokenizer files (then tokenizer_only is implied).
+ * `params` may be NULL. Weights stay memory-mapped. On error *out is NULL.
+ * Thread-safe (independent calls). */
+g4_status g4_model_load(const char *const *paths, int n_paths, const g4_model_params *params,
+                        g4_model **out, g4_error *err);
+
+/* Frees a model; NULL is ignored. No context may still use it. */
+void g4_model_free(g4_model *m);
+
+/* Writes a human-readable description (architecture, variant, parameters,
+ * tensor types and bytes, context, modalities, special tokens, memory
+ * needed) to a newly allocated string that the caller frees with free().
+ * Thread-safe. */
+g4_status g4_model_describe(const g4_model *m, char **out, g4_error *err);
+
+/* ---- Tokenizer --------------------------------------------------------- */
+
+enum {
+    G4_TOK_PARSE_SPECIAL = 1 << 0, /* trusted text: special-token strings become their ids */
+    G4_TOK_ADD_BOS       = 1 << 1, /* prepend <bos> */
+};
+
+/* Encodes `len` bytes of UTF-8 `text` into token ids. Without
+ * G4_TOK_PARSE_SPECIAL, special-token strings are encoded as plain text (use
+ * this for untrusted user content). Writes at most `cap` ids to `out` and the
+ * total count to *n_out; returns G4_ERR_RANGE if `cap` was too small (with
+ * *n_out set to the count needed). Invalid UTF-8 is encoded byte-wise.
+ * Thread-safe. */
+g4_status g4_tokenize(const g4_model *m, const char *text, size_t len, int flags,
+                      int32_t *out, size_t cap, size_t *n_out, g4_error *err);
+
+/* Decodes ids to UTF-8 text in a newly allocated NUL-terminated string that
+ * the caller frees with free(). With `skip_special`, control tokens are
+ * dropped. Unknown ids are an error. Thread-safe. */
+g4_status g4_detokenize(const g4_model *m, const int32_t *ids, size_t n, int skip_special,
+                        char **out, size_t *out_len, g4_error *err);
+
+/* Number of tokens in the vocabulary. */
+int32_t g4_vocab_size(const g4_model *m);
+
+/* ---- Chat format ------------------------------------------------------- */
+
+/* Renders an OpenAI-style conversation to the model's prompt text, exactly
+ * as the official chat template would. `messages_json` is a JSON array of
+ * messages; `tools_json` a JSON array of OpenAI tools or NULL;
+ * `options_json` an object or NULL with "add_generation_prompt" (bool,
+ * default true) and "enable_thinking" (bool, default false). The result is a
+ * newly allocated string the caller frees with free(). Input the template
+ * would reject gives G4_ERR_INVALID_ARG with a message. Thread-safe. */
+g4_status g4_chat_render(const g4_model *m, const char *messages_json, const char *tools_json,
+                         const char *options_json, char **out, g4_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* G4_H */

@@ -1,0 +1,28 @@
+/* chat.h — native C renderers for the Gemma 3 and Gemma 4 chat formats,
+ * byte-identical to rendering the official Jinja templates with jinja2.
+ * Input is an OpenAI-style conversation as jansson values. */
+#ifndef G4_TOKENIZER_CHAT_H
+#define G4_TOKENIZER_CHAT_H
+
+#include "core/status.h"
+#include <jansson.h>
+
+enum g4_chat_format {
+    G4_CHAT_GEMMA3 = 1,
+    G4_CHAT_GEMMA4 = 2,
+};
+
+struct g4_chat_opts {
+    bool add_generation_prompt; /* default true */
+    bool enable_thinking;       /* Gemma 4 only; default false */
+    const char *bos;            /* BOS text, "<bos>" */
+};
+
+/* Renders `messages` (array) and optional `tools` (array or NULL) into a
+ * malloc'd NUL-terminated string. Conversations the template would reject
+ * (e.g. roles not alternating in Gemma 3) give G4_ERR_INVALID_ARG naming the
+ * message index. Thread-safe. */
+g4_status g4_chat_render_json(enum g4_chat_format fmt, const json_t *messages, const json_t *tools,
+                              const struct g4_chat_opts *opts, char **out, g4_error *err);
+
+#endif
