@@ -135,6 +135,11 @@ int32_t g4_vocab_size(const g4_model *m);
 g4_status g4_chat_render(const g4_model *m, const char *messages_json, const char *tools_json,
                          const char *options_json, char **out, g4_error *err);
 
+/* Same as g4_chat_render, with the format named instead of taken from a
+ * model: "gemma3" or "gemma4". Thread-safe. */
+g4_status g4_chat_render_format(const char *format, const char *messages_json, const char *tools_json,
+                                const char *options_json, char **out, g4_error *err);
+
 #ifdef __cplusplus
 }
 #endif
