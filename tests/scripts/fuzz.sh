@@ -17,7 +17,7 @@ for f in tests/fuzz/fuzz_*.c; do
   fi
   mkdir -p "build-fuzz/corpus-$n"
   seeds="tests/fuzz/seeds/$n"; [ -d "$seeds" ] || seeds=""
-  if timeout $((secs + 120)) "./build-fuzz/$n" -max_total_time="$secs" -max_len=65536 -rss_limit_mb=2048 -timeout=10 \
+  if timeout $((secs + 120)) "./build-fuzz/$n" -max_total_time="$secs" -max_len=65536 -rss_limit_mb=2048 -timeout=10 -print_final_stats=1 \
        "build-fuzz/corpus-$n" $seeds >"build-fuzz/$n.log" 2>&1; then
     echo "PASS fuzz:$n ($(grep -o 'stat::number_of_executed_runs: *[0-9]*' "build-fuzz/$n.log" | grep -o '[0-9]*$' || tail -1 "build-fuzz/$n.log" | cut -c1-60) runs)"
   else
