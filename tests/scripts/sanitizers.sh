@@ -2,7 +2,7 @@
 # Builds the unit tests with ASan+UBSan (build-san/) and runs them; each test
 # prints PASS/FAIL lines prefixed with "san:". Skipped (one FAIL) if the
 # sanitizer build cannot be made.
-if ! make -s SAN=1 tests >/tmp/g4-san-build.log 2>&1; then
+if ! make -s SAN=1 BUILD=build-san tests >/tmp/g4-san-build.log 2>&1; then
   tail -30 /tmp/g4-san-build.log
   echo "FAIL san:build"
   exit 1
