@@ -30,6 +30,18 @@ import random
 
 from transformers import AutoTokenizer
 
+# Why this copy: the 12B conversion script (transformers
+# gemma4_unified/convert_gemma4_unified_weights.py, _CHAT_TEMPLATE) downloads
+# chat_template.jinja from gemma-4-31B-it; llama.cpp keeps that file as
+# models/templates/google-gemma-4-31B-it-interleaved.jinja. llama.cpp's older
+# models/templates/gemma4.jinja (@75f1ba73, E4B-era) differs: '<|think|>' with
+# no newline, no re-emission of reasoning_content for tool-call turns after the
+# last user turn, a '<|turn>' header even after a tool response, and a
+# list-valued JSON-schema 'type' reduced to its first element.
+GEMMA4_NOTES = ("google/gemma-4-31B-it chat_template.jinja, used by the 12B (transformers "
+                "convert_gemma4_unified_weights.py _CHAT_TEMPLATE); llama.cpp's older gemma4.jinja differs "
+                "(no newline after <|think|>, no reasoning re-emission, header after tool responses, list types)")
+
 ALIASES = {"image_url": "image", "input_audio": "audio", "video_url": "video"}
 
 
@@ -478,7 +490,7 @@ def main():
     templates = {
         "gemma3": (g3_tpl, {"source": "google/gemma-3 tokenizer_config.json chat_template (from %s)" %
                             os.path.basename(a.gemma3_tokenizer.rstrip("/")), "sha256": sha(g3_tpl)}),
-        "gemma4": (g4_tpl, {"source": a.gemma4_source, "sha256": sha(g4_tpl)}),
+        "gemma4": (g4_tpl, {"source": a.gemma4_source, "sha256": sha(g4_tpl), "notes": GEMMA4_NOTES}),
     }
     os.makedirs(a.out, exist_ok=True)
     for fmt, (tpl, info) in templates.items():

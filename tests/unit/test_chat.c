@@ -129,7 +129,9 @@ static void test_malformed(void) {
     char *out = NULL;
     g4_error err = {0};
     CHECK(g4_chat_render_json(G4_CHAT_GEMMA4, NULL, NULL, NULL, &out, &err) == G4_ERR_INVALID_ARG);
-    CHECK(g4_chat_render_json((enum g4_chat_format)9, json_array(), NULL, NULL, &out, &err) == G4_ERR_INVALID_ARG);
+    json_t *empty = json_array();
+    CHECK(g4_chat_render_json((enum g4_chat_format)9, empty, NULL, NULL, &out, &err) == G4_ERR_INVALID_ARG);
+    json_decref(empty);
     /* the template's own rejection names the rule */
     CHECK(render_str(G4_CHAT_GEMMA3, "[{\"role\":\"user\",\"content\":\"a\"},{\"role\":\"user\",\"content\":\"b\"}]",
                      NULL, &out, &err) == G4_ERR_INVALID_ARG);
