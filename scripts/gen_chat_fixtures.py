@@ -313,6 +313,22 @@ def gemma4_only_cases():
     add("g4_properties_not_mapping", [U("x")], tools=[{"type": "function", "function": {
         "name": "f", "description": "d", "parameters": {"type": "object", "properties": [1]}}}])
     add("g4_tool_response_name_null", [U("x"), {"role": "user", "tool_responses": [{"name": None, "response": 1}]}])
+    add("g4_required_not_iterable", [U("x")], tools=[{"type": "function", "function": {
+        "name": "f", "description": "d", "parameters": {"type": "object", "properties": {
+            "o": {"type": "object", "properties": {"a": {"type": "string"}}, "required": 5}}}}}])
+    add("g4_items_required_not_iterable", [U("x")], tools=[{"type": "function", "function": {
+        "name": "f", "parameters": {"type": "object", "properties": {
+            "l": {"type": "array", "items": {"type": "string", "required": True}}}}}}])
+    add("g4_items_type_not_iterable", [U("x")], tools=[{"type": "function", "function": {
+        "name": "f", "parameters": {"type": "object", "properties": {
+            "l": {"type": "array", "items": {"type": 3}}}}}}])
+    add("g4_top_required_not_iterable", [U("x")], tools=[{"type": "function", "function": {
+        "name": "f", "parameters": {"type": "object", "required": 1.5, "properties": {"a": {"type": "string"}}}}}])
+    add("g4_nested_properties_list", [U("x")], tools=[{"type": "function", "function": {
+        "name": "f", "parameters": {"type": "object", "properties": {
+            "l": {"type": "array", "items": {"type": "object", "properties": [1]}},
+            "o": {"type": "object", "properties": ["not", "mapping"]}}}}}])
+    add("g4_tool_response_missing_response", [U("x"), {"role": "user", "tool_responses": [{"name": "f"}]}])
     add("g4_schema_weird", [U("x")], tools=[{"type": "function", "function": {
         "name": "weird", "description": "Schema corner cases",
         "parameters": {"type": "object", "required": ["a"], "properties": {
