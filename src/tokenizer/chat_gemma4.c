@@ -9,6 +9,7 @@
  * Gemma 4 tool syntax: strings are wrapped in <|"|>, keys sorted by dictsort. */
 #include "tokenizer/chat_impl.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -401,7 +402,9 @@ g4_status g4_chat_render_gemma4(const struct g4_chat_conv *c, struct g4_cbuf *b,
             for (size_t i = 0; i < json_array_size(c->tools); i++) {
                 g4_cbuf_puts(b, "<|tool>");
                 if ((st = fmt_declaration(b, json_array_get(c->tools, i), err))) {
-                    g4_error_prefix(err, "tools");
+                    char where[48];
+                    snprintf(where, sizeof where, "tools[%zu]", i);
+                    g4_error_prefix(err, where);
                     return st;
                 }
                 g4_cbuf_puts(b, "<tool|>");
