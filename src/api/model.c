@@ -92,7 +92,7 @@ static g4_status load_gguf(g4_model *m, const char *path, bool first, g4_error *
         return add_gguf_tensors(&m->tensors, g, idx, err);
     }
     if (gguf_str_eq(arch, "gemma4-assistant")) {
-        if (first) return g4_fail(err, G4_ERR_INVALID_ARG, "%s: an assistant (MTP drafter) must follow its target model", path);
+        if (first) goto main_model; /* an assistant on its own (e.g. for `g4 info`) */
         if (m->assistant) return g4_fail(err, G4_ERR_INVALID_ARG, "%s: more than one assistant model", path);
         m->roles[idx] = G4_FILE_ASSISTANT;
         m->assistant = malloc(sizeof *m->assistant);
@@ -102,6 +102,7 @@ static g4_status load_gguf(g4_model *m, const char *path, bool first, g4_error *
         if ((st = g4_names_check(&m->assistant_tensors, m->assistant, err))) g4_error_prefix(err, path);
         return st;
     }
+main_model:
     if (!first) return g4_fail(err, G4_ERR_INVALID_ARG, "%s: a second main model (only mmproj or assistant files may follow)", path);
     if ((st = g4_config_from_gguf(&m->cfg, g, err))) return st;
     m->has_config = true;
@@ -160,10 +161,6 @@ static g4_status load_hf(g4_model *m, const char *dir, bool first, g4_error *err
         if (h.config) {
             if ((st = load_config_json(&m->cfg, &h, err))) goto done;
             m->has_config = true;
-            if (m->cfg.is_assistant) {
-                st = g4_fail(err, G4_ERR_INVALID_ARG, "%s: an assistant (MTP drafter) must follow its target model", dir);
-                goto done;
-            }
         }
         if (!m->tokenizer_only) {
             int first_file = m->n_files;

@@ -93,6 +93,7 @@ static json_t *build(const g4_model *m, int64_t n_ctx) {
                               "final_logit_softcap", (double)c->final_softcap, "rms_eps", (double)c->rms_eps,
                               "norm_plus_one", c->norm_plus_one);
         json_object_set_new(d, "sliding_window", json_integer(c->sliding_window));
+        json_object_set_new(d, "rope_scale_global", json_real(c->rope_scale_global));
         json_object_set_new(d, "kv_shared_layers", json_integer(nshared));
         json_object_set_new(d, "per_layer_embedding", json_integer(c->n_embd_per_layer));
         if (c->n_expert)
@@ -230,6 +231,7 @@ static void render(struct sb *b, const json_t *o) {
             json_is_true(json_object_get(d, "k_eq_v")) ? "; K=V on global layers" : "");
         sbf(b, "                sliding window %lld; RoPE theta %g / %g (global rotary fraction %g)\n",
             DI("sliding_window"), DF("rope_theta_sliding"), DF("rope_theta_global"), DF("partial_rotary_global"));
+        if (DF("rope_scale_global") != 1.0) sbf(b, "                global RoPE linear scaling x%g\n", DF("rope_scale_global"));
         sbf(b, "mlp:            width %lld", DI("n_ff"));
         const json_t *moe = json_object_get(d, "moe");
         if (moe)

@@ -100,6 +100,8 @@ static g4_status read_index(struct g4_hfdir *h, json_t **map_out, g4_error *err)
     return G4_OK;
 }
 
+static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
 g4_status g4_hfdir_open(struct g4_hfdir *h, const char *dir, g4_error *err) {
     memset(h, 0, sizeof *h);
     g4_status st = G4_OK;
@@ -122,6 +124,7 @@ g4_status g4_hfdir_open(struct g4_hfdir *h, const char *dir, g4_error *err) {
         if (single) G4_LOGW("%s: both model.safetensors and an index; using the index", dir);
         free(single);
         st = read_index(h, NULL, err);
+        if (!st) qsort(h->shards, (size_t)h->n_shards, sizeof h->shards[0], cmp_str);
     } else if (single) {
         h->shards[h->n_shards++] = single;
     } else {
