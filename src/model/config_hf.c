@@ -236,10 +236,14 @@ static g4_status parse_text(struct rd *r, struct g4_config *c, const json_t *t, 
         TRY(get_num(r, t, "rope_theta", &c->rope_theta_global));
         TRY(get_num(r, t, "rope_local_base_freq", &c->rope_theta_swa));
         float unused_p = 1.0f;
-        TRY(parse_rope(r, json_object_get(t, "rope_scaling"), &c->rope_theta_global, &c->rope_scale_global,
-                       g4 ? &c->partial_rotary_global : &unused_p, "full_attention"));
         TRY(parse_rope(r, rp, &c->rope_theta_global, &c->rope_scale_global, g4 ? &c->partial_rotary_global : &unused_p,
                        "full_attention"));
+    }
+    {
+        /* Gemma3TextConfig.convert_rope_params_to_dict: a rope_scaling dict updates the global layers' parameters */
+        float unused_p = 1.0f;
+        TRY(parse_rope(r, json_object_get(t, "rope_scaling"), &c->rope_theta_global, &c->rope_scale_global,
+                       g4 ? &c->partial_rotary_global : &unused_p, "full_attention"));
     }
 
     if (!g4) {
