@@ -178,8 +178,8 @@ def main():
     c = Gemma3Config(text_config=tc, vision_config=vc, mm_tokens_per_image=4, boi_token_index=60,
                      eoi_token_index=61, image_token_index=62)
     write_model("gemma3", Gemma3ForConditionalGeneration(c), torch.bfloat16, shard="12KB",
-                tensors=names("model.language_model."), text_attr=lambda m: m.model.language_model,
-                cls=Gemma3ForConditionalGeneration)
+                tensors=names("language_model.model."),  # transformers 5 saves Gemma 3 in the legacy layout
+                text_attr=lambda m: m.model.language_model, cls=Gemma3ForConditionalGeneration)
 
     # Gemma 4 E2B-like text model: F16, per-layer embeddings, KV sharing, double-wide MLP
     torch.manual_seed(0)

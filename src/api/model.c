@@ -77,6 +77,7 @@ static g4_status tokenizer_result(g4_model *m, g4_status st, const char *what, g
 }
 
 static g4_status load_gguf(g4_model *m, const char *path, bool first, g4_error *err) {
+    if (!g4_file_exists(path)) return g4_fail(err, G4_ERR_IO, "%s: no such file", path);
     int idx = add_file(m, path, G4_FILE_MODEL, err);
     if (idx < 0) return err ? err->code : G4_ERR_RANGE;
     g4_status st = gguf_open(&m->gguf[idx], path, err);
