@@ -11,6 +11,15 @@ g4_expect.json with what transformers reads back from that directory
 dim, KV heads, K=V, KV sharing, MLP width) and a few tensors' leading values
 and sums, which the C tests compare against.
 
+Two Gemma 4 GGUFs (tests/fixtures/hf/gguf/) are converted from those
+directories with the `gguf` package, writing the metadata keys and tensor
+names that llama.cpp's convert_hf_to_gguf.py Gemma4Model writes
+(set_gguf_parameters: per-layer head_count_kv and feed_forward_length arrays,
+sliding_window_pattern bools, key_length(_swa), shared_kv_layers,
+embedding_length_per_layer_input, expert_*, rope_freqs for proportional RoPE;
+names from gguf.get_tensor_name_map(MODEL_ARCH.GEMMA4)). Their expected
+config is the same g4_expect.json as the directory they came from.
+
 Usage: python3 scripts/gen_hf_fixtures.py   (needs torch, transformers==5.24.0, safetensors)
 Output: tests/fixtures/hf/ (~0.5 MB).
 """
@@ -290,6 +299,154 @@ def main():
     vocab = {"<pad>": 0, "<eos>": 1, "<bos>": 2, "<unk>": 3, "a": 4, "b": 5, "ab": 6}
     tok = Tokenizer(models.BPE(vocab=vocab, merges=[("a", "b")], unk_token="<unk>", byte_fallback=True))
     tok.save(os.path.join(d, "tokenizer.json"))
+
+    gguf_from_dir("gemma4_text", "gemma4_text.gguf")
+    gguf_from_dir("gemma4", "gemma4_moe.gguf")
+    gguf_mmproj("mmproj_gemma4uv.gguf", "gemma4uv")
+    gguf_mmproj("mmproj_gemma4v.gguf", "gemma4v")
+    gguf_assistant("gemma4_unified_assistant", "assistant.gguf")
+
+
+def gguf_from_dir(name, out_name):
+    """Mirror of convert_hf_to_gguf.py Gemma4Model (metadata + tensor names), F32 tensors."""
+    import gguf
+    d = os.path.join(OUT, name)
+    cfg = AutoConfig.from_pretrained(d)
+    t = cfg.get_text_config()
+    os.makedirs(os.path.join(OUT, "gguf"), exist_ok=True)
+    w = gguf.GGUFWriter(os.path.join(OUT, "gguf", out_name), "gemma4")
+    n = t.num_hidden_layers
+    swa = [x == "sliding_attention" for x in t.layer_types]
+    heads_kv = [t.num_attention_heads // 1 for _ in range(n)]
+    # per-layer dims exactly as transformers resolved them
+    model = {"gemma4_text": Gemma4ForCausalLM, "gemma4": Gemma4ForConditionalGeneration}[cfg.model_type](cfg)
+    tm = model.model if cfg.model_type == "gemma4_text" else model.model.language_model
+    heads_kv = [t.num_attention_heads // l.self_attn.num_key_value_groups for l in tm.layers]
+    head_full = max(l.self_attn.head_dim for l in tm.layers)
+    head_swa = min(l.self_attn.head_dim for l in tm.layers)
+    w.add_context_length(t.max_position_embeddings)
+    w.add_embedding_length(t.hidden_size)
+    w.add_block_count(n)
+    n_shared = t.num_kv_shared_layers
+    if t.use_double_wide_mlp:
+        w.add_feed_forward_length([t.intermediate_size * (2 if i >= n - n_shared else 1) for i in range(n)])
+    else:
+        w.add_feed_forward_length(t.intermediate_size)
+    w.add_head_count(t.num_attention_heads)
+    w.add_head_count_kv(heads_kv)
+    w.add_layer_norm_rms_eps(t.rms_norm_eps)
+    w.add_rope_freq_base(t.rope_parameters["full_attention"]["rope_theta"])
+    w.add_rope_freq_base_swa(t.rope_parameters["sliding_attention"]["rope_theta"])
+    if t.final_logit_softcapping:
+        w.add_final_logit_softcapping(t.final_logit_softcapping)
+    w.add_sliding_window(t.sliding_window)
+    w.add_shared_kv_layers(n_shared)
+    w.add_embedding_length_per_layer_input(t.hidden_size_per_layer_input or 0)
+    w.add_sliding_window_pattern(swa)
+    w.add_key_length(head_full)
+    w.add_value_length(head_full)
+    w.add_key_length_swa(head_swa)
+    w.add_value_length_swa(head_swa)
+    if t.enable_moe_block:
+        w.add_expert_count(t.num_experts)
+        w.add_expert_used_count(t.top_k_experts)
+        w.add_expert_feed_forward_length(t.moe_intermediate_size)
+    w.add_rope_dimension_count(head_full)
+    w.add_rope_dimension_count_swa(head_swa)
+    w.add_bos_token_id(2)
+    w.add_eos_token_id(1)
+    w.add_pad_token_id(0)
+    tmap = gguf.get_tensor_name_map(gguf.MODEL_ARCH.GEMMA4, n)
+    for f in sorted(os.listdir(d)):
+        if not f.endswith(".safetensors"):
+            continue
+        with safe_open(os.path.join(d, f), "pt") as sf:
+            for k in sf.keys():
+                if not k.startswith("model.language_model.") and cfg.model_type == "gemma4":
+                    continue  # vision tower goes to the mmproj, not the text GGUF
+                data = sf.get_tensor(k).to(torch.float32).numpy()
+                hk = k.replace("model.language_model.", "model.")
+                bid = hk.split(".")[2] if hk.startswith("model.layers.") else None
+                if hk.endswith("router.scale"):
+                    gn = f"blk.{bid}.ffn_gate_inp.scale"
+                elif hk.endswith("router.per_expert_scale"):
+                    gn = f"blk.{bid}.ffn_down_exps.scale"
+                else:
+                    if hk.endswith("layer_scalar") or hk.endswith("experts.gate_up_proj") or hk.endswith("experts.down_proj"):
+                        hk += ".weight"
+                    gn = tmap.get_name(hk, try_suffixes=(".weight", ".bias"))
+                    assert gn, hk
+                w.add_tensor(gn, data)
+    # proportional RoPE on global layers: factor 1 for rotated pairs, 1e30 for the rest
+    rp = t.rope_parameters["full_attention"]
+    n_rot = int(head_full * rp.get("partial_rotary_factor", 1.0) / 2)
+    w.add_tensor("rope_freqs.weight", np.array([1.0] * n_rot + [1e30] * (head_full // 2 - n_rot), dtype=np.float32))
+    w.write_header_to_file()
+    w.write_kv_data_to_file()
+    w.write_tensors_to_file()
+    w.close()
+
+
+def gguf_mmproj(out_name, projector):
+    """A minimal mmproj (architecture "clip") with one tensor, as llama.cpp's MmprojModel writes the header."""
+    import gguf
+    w = gguf.GGUFWriter(os.path.join(OUT, "gguf", out_name), "clip")
+    w.add_string("general.type", "mmproj")
+    w.add_clip_projector_type(projector)
+    w.add_bool("clip.has_vision_encoder", True)
+    w.add_uint32("clip.vision.patch_size", 2)
+    w.add_uint32("clip.vision.embedding_length", 16)
+    w.add_tensor("mm.input_projection.weight", np.arange(16 * 16, dtype=np.float32).reshape(16, 16) / 256)
+    w.write_header_to_file()
+    w.write_kv_data_to_file()
+    w.write_tensors_to_file()
+    w.close()
+
+
+def gguf_assistant(name, out_name):
+    """The 12B-style assistant as a "gemma4-assistant" GGUF (keys and names as llama.cpp's loader reads them:
+    embedding_length_out = target width, nextn.pre/post_projection)."""
+    import gguf
+    d = os.path.join(OUT, name)
+    cfg = AutoConfig.from_pretrained(d)
+    t = cfg.get_text_config()
+    model = Gemma4UnifiedAssistantForCausalLM(cfg)
+    n = t.num_hidden_layers
+    arch = "gemma4-assistant"
+    w = gguf.GGUFWriter(os.path.join(OUT, "gguf", out_name), arch)
+    heads_kv = [t.num_attention_heads // l.self_attn.num_key_value_groups for l in model.model.layers]
+    dims = [l.self_attn.head_dim for l in model.model.layers]
+    w.add_uint32(f"{arch}.context_length", t.max_position_embeddings)
+    w.add_uint32(f"{arch}.embedding_length", t.hidden_size)
+    w.add_uint32(f"{arch}.embedding_length_out", cfg.backbone_hidden_size)
+    w.add_uint32(f"{arch}.block_count", n)
+    w.add_uint32(f"{arch}.feed_forward_length", t.intermediate_size)
+    w.add_uint32(f"{arch}.attention.head_count", t.num_attention_heads)
+    w.add_array(f"{arch}.attention.head_count_kv", heads_kv)
+    w.add_uint32(f"{arch}.attention.key_length", max(dims))
+    w.add_uint32(f"{arch}.attention.value_length", max(dims))
+    w.add_uint32(f"{arch}.attention.key_length_swa", min(dims))
+    w.add_uint32(f"{arch}.attention.value_length_swa", min(dims))
+    w.add_float32(f"{arch}.attention.layer_norm_rms_epsilon", t.rms_norm_eps)
+    w.add_uint32(f"{arch}.attention.sliding_window", t.sliding_window)
+    w.add_array(f"{arch}.attention.sliding_window_pattern", [x == "sliding_attention" for x in t.layer_types])
+    w.add_float32(f"{arch}.rope.freq_base", t.rope_parameters["full_attention"]["rope_theta"])
+    w.add_float32(f"{arch}.rope.freq_base_swa", t.rope_parameters["sliding_attention"]["rope_theta"])
+    tmap = gguf.get_tensor_name_map(gguf.MODEL_ARCH.GEMMA4, n)
+    with safe_open(os.path.join(d, "model.safetensors"), "pt") as sf:
+        for k in sf.keys():
+            data = sf.get_tensor(k).to(torch.float32).numpy()
+            if k in ("pre_projection.weight", "post_projection.weight"):
+                gn = "nextn." + k
+            else:
+                hk = k + ".weight" if k.endswith("layer_scalar") else k
+                gn = tmap.get_name(hk, try_suffixes=(".weight", ".bias"))
+                assert gn, k
+            w.add_tensor(gn, data)
+    w.write_header_to_file()
+    w.write_kv_data_to_file()
+    w.write_tensors_to_file()
+    w.close()
 
 
 if __name__ == "__main__":

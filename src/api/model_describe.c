@@ -180,7 +180,10 @@ static void human(char *buf, size_t n, double v, const char *unit) {
     double d = 1000;
     if (!strcmp(unit, "B")) d = 1024;
     while (v >= d && i < 4) v /= d, i++;
-    snprintf(buf, n, i ? "%.2f %s%s" : "%.0f %s%s", v, s[i], !strcmp(unit, "B") && i ? "iB" : unit);
+    if (i)
+        snprintf(buf, n, "%.2f %s%s", v, s[i], !strcmp(unit, "B") ? "iB" : unit);
+    else
+        snprintf(buf, n, "%.0f%s%s", v, *unit ? " " : "", unit);
 }
 
 static void tok_text(struct sb *b, const json_t *t) {

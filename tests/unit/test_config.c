@@ -4,6 +4,7 @@
  * heads, K=V, KV sharing, MLP width, RoPE, generation defaults), real-size
  * configs (variant labels, KV-cache bytes from spec 2.8), and malformed or
  * absurd configs. */
+#include "io/gguf.h"
 #include "model/config.h"
 #include "test.h"
 
@@ -32,14 +33,26 @@ static g4_status load_dir(const char *dir, struct g4_config *c, g4_error *e) {
 
 static bool close_rel(double a, double b) { return fabs(a - b) <= 1e-6 * fmax(1.0, fabs(b)); }
 
-static void check_against_expect(const char *dir) {
+/* Compares the config of `dir` (or of the GGUF converted from it, when
+ * gguf_path is set) with what transformers read from `dir`. */
+static void check_expect(const char *dir, const char *gguf_path) {
     char p[256];
     snprintf(p, sizeof p, "tests/fixtures/hf/%s/g4_expect.json", dir);
     json_t *x = json_load_file(p, 0, NULL);
     CHECKF(x, "%s unreadable", p);
     if (!x) return;
     g4_error e;
-    g4_status s = load_dir(dir, &cfg, &e);
+    g4_status s;
+    if (gguf_path) {
+        struct gguf_file g;
+        s = gguf_open(&g, gguf_path, &e);
+        if (!s) {
+            s = g4_config_from_gguf(&cfg, &g, &e);
+            gguf_close(&g);
+        }
+    } else {
+        s = load_dir(dir, &cfg, &e);
+    }
     CHECKF(s == G4_OK, "%s: %s", dir, e.message);
     if (s) {
         json_decref(x);
@@ -47,7 +60,8 @@ static void check_against_expect(const char *dir) {
     }
 #define XI(k) json_integer_value(json_object_get(x, k))
 #define XF(k) json_number_value(json_object_get(x, k))
-    CHECKF(strcmp(cfg.model_type, json_string_value(json_object_get(x, "model_type"))) == 0, "%s model_type", dir);
+    if (!gguf_path)
+        CHECKF(strcmp(cfg.model_type, json_string_value(json_object_get(x, "model_type"))) == 0, "%s model_type", dir);
     CHECKF(cfg.n_layer == XI("n_layer"), "%s n_layer %d", dir, cfg.n_layer);
     CHECKF(cfg.n_embd == XI("n_embd"), "%s n_embd", dir);
     CHECKF(cfg.n_vocab == XI("n_vocab"), "%s n_vocab", dir);
@@ -66,8 +80,9 @@ static void check_against_expect(const char *dir) {
     CHECKF(close_rel(cfg.partial_rotary_global, prf ? json_number_value(prf) : 1.0), "%s partial %g", dir,
            cfg.partial_rotary_global);
     bool g4 = strstr(cfg.model_type, "gemma4") != NULL;
+    CHECK(cfg.source == (gguf_path ? G4_SRC_GGUF : G4_SRC_HF));
     CHECK(cfg.arch == (g4 ? G4_ARCH_GEMMA4 : G4_ARCH_GEMMA3));
-    CHECK(cfg.norm_plus_one == !g4);
+    CHECK(cfg.norm_plus_one == (!g4 && !gguf_path));
     if (g4) {
         CHECKF(cfg.n_kv_shared_layers == XI("n_kv_shared_layers"), "%s kv shared %d", dir, cfg.n_kv_shared_layers);
         CHECKF(cfg.n_embd_per_layer == XI("n_embd_per_layer"), "%s PLE", dir);
@@ -103,7 +118,7 @@ static void check_against_expect(const char *dir) {
             CHECKF(close_rel(cfg.attn_scale, json_number_value(json_object_get(l, "scaling"))), "%s scaling", dir);
         }
     }
-    json_t *gen = json_object_get(x, "generation");
+    json_t *gen = gguf_path ? NULL : json_object_get(x, "generation");
     if (gen) {
         json_t *eos = json_object_get(gen, "eos");
         CHECKF(cfg.n_eos == (int)json_array_size(eos), "%s n_eos %d", dir, cfg.n_eos);
@@ -120,6 +135,20 @@ static void check_against_expect(const char *dir) {
 #undef XI
 #undef XF
     json_decref(x);
+}
+
+static void check_against_expect(const char *dir) { check_expect(dir, NULL); }
+
+/* GGUFs converted from the HF fixtures with llama.cpp's Gemma 4 key names must give the same config. */
+static void test_gguf_gemma4(void) {
+    check_expect("gemma4_text", "tests/fixtures/hf/gguf/gemma4_text.gguf");
+    CHECK(cfg.double_wide_mlp && cfg.n_vocab_per_layer == 64 && cfg.partial_rotary_global == 0.25f);
+    CHECK(!cfg.bidirectional_vision && cfg.kind == G4_KIND_GEMMA4_TEXT);
+    check_expect("gemma4", "tests/fixtures/hf/gguf/gemma4_moe.gguf");
+    CHECK(cfg.k_eq_v && cfg.bidirectional_vision && cfg.n_head_kv_global == 1 && cfg.head_dim_global == 16);
+    g4_error e;
+    struct gguf_file g;
+    CHECK(gguf_open(&g, "tests/fixtures/gguf/../hf/st/basic.safetensors", &e) != G4_OK);
 }
 
 static void test_fixture_gemma3_text(void) { check_against_expect("gemma3_text"); }
@@ -257,6 +286,7 @@ int main(void) {
     RUN(test_fixture_gemma4_unified);
     RUN(test_fixture_assistants);
     RUN(test_real_sizes);
+    RUN(test_gguf_gemma4);
     RUN(test_bad_configs);
     return test_done();
 }

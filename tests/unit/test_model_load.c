@@ -236,6 +236,37 @@ static void test_errors(void) {
     CHECK(g4_model_info(NULL, 0, 0, NULL, &e) == G4_ERR_INVALID_ARG);
 }
 
+/* GGUF model + mmproj + assistant (fixtures converted with llama.cpp's names). */
+static void test_gguf_sets(void) {
+    g4_error e;
+    g4_model *m = NULL;
+    const char *ok[] = {FIX "gguf/gemma4_moe.gguf", FIX "gguf/mmproj_gemma4uv.gguf", FIX "gguf/assistant.gguf"};
+    CHECKF(g4_model_load(ok, 3, NULL, &m, &e) == G4_OK, "%s", e.message);
+    if (m) {
+        CHECK(m->cfg.vision == G4_VISION_UNIFIED && m->cfg.source == G4_SRC_GGUF && m->cfg.n_expert == 4);
+        CHECK(m->roles[0] == G4_FILE_MODEL && m->roles[1] == G4_FILE_MMPROJ && m->roles[2] == G4_FILE_ASSISTANT);
+        CHECK(g4_tensordir_find(&m->tensors, "mm.input_projection.weight") != NULL);
+        CHECK(m->assistant && m->assistant->backbone_hidden == 16 && m->assistant->n_kv_shared_layers == 2);
+        CHECK(m->assistant->kind == G4_KIND_GEMMA4_ASSISTANT && m->assistant->layers[1].kv_source == -1);
+        CHECK(g4_names_find(&m->assistant_tensors, G4_W_ASST_PRE_PROJ, -1) != NULL);
+        const struct g4_tensor *t = g4_names_find(&m->tensors, G4_W_ROPE_FREQS, -1);
+        CHECK(t && t->ne[0] == 8);
+        CHECK(g4_names_find(&m->tensors, G4_W_MOE_GATE_UP_EXPS, 2) && g4_names_find(&m->tensors, G4_W_MOE_ROUTER_SCALE, 2));
+        CHECK(!g4_names_find(&m->tensors, G4_W_ATTN_V, 5) && g4_names_find(&m->tensors, G4_W_ATTN_V, 4));
+        g4_model_free(m);
+    }
+    const char *refused[] = {FIX "gguf/gemma4_moe.gguf", FIX "gguf/mmproj_gemma4v.gguf"};
+    CHECK(g4_model_load(refused, 2, NULL, &m, &e) == G4_ERR_UNSUPPORTED && strstr(e.message, "gemma4v") && !m);
+    const char *first[] = {FIX "gguf/mmproj_gemma4uv.gguf"};
+    CHECK(g4_model_load(first, 1, NULL, &m, &e) == G4_ERR_INVALID_ARG && !m);
+    const char *two[] = {FIX "gguf/gemma4_moe.gguf", FIX "gguf/gemma4_text.gguf"};
+    CHECK(g4_model_load(two, 2, NULL, &m, &e) == G4_ERR_INVALID_ARG && !m);
+    const char *hfasst[] = {FIX "gguf/gemma4_moe.gguf", FIX "gemma4_assistant"};
+    CHECKF(g4_model_load(hfasst, 2, NULL, &m, &e) == G4_OK, "%s", e.message);
+    CHECK(m && m->assistant && m->assistant->ordered_embeddings);
+    g4_model_free(m);
+}
+
 /* The real Gemma 3 270M Q4_K_M GGUF (CI has it): config from llama.cpp metadata. */
 static void test_real_gemma3_gguf(void) {
     const char *path = test_gemma3_gguf();
@@ -283,6 +314,7 @@ int main(void) {
     RUN(test_names);
     RUN(test_progress_and_assistant);
     RUN(test_errors);
+    RUN(test_gguf_sets);
     RUN(test_real_gemma3_gguf);
     return test_done();
 }
