@@ -237,7 +237,7 @@ def main():
               num_key_value_heads=2, head_dim=8, global_head_dim=16, num_global_key_value_heads=1,
               attention_k_eq_v=True, sliding_window=8, final_logit_softcapping=30.0, max_position_embeddings=4096)
     c = Gemma4UnifiedConfig(text_config=tc, vision_config=dict(patch_size=2, pooling_kernel_size=3, mm_embed_dim=16,
-                                                               mm_posemb_size=8),
+                                                               mm_posemb_size=8, output_proj_dims=16),
                             audio_config=dict(audio_embed_dim=8), boi_token_id=60, eoi_token_id=61,
                             image_token_id=62, video_token_id=63, boa_token_id=59, eoa_token_index=58,
                             audio_token_id=57)

@@ -323,6 +323,12 @@ static g4_status parse_mm(struct rd *r, struct g4_config *c, const json_t *root)
             TRY(get_i32(r, v, "mm_embed_dim", 1, 65536, false, &c->vision_hidden));
             TRY(get_i32(r, v, "pooling_kernel_size", 1, 64, false, &c->vision_pool));
             TRY(get_i32(r, v, "mm_posemb_size", 1, 1 << 20, false, &c->vision_posemb));
+            /* the projection's input width is output_proj_dims; the embedder produces mm_embed_dim */
+            int proj = 3840;
+            TRY(get_i32(r, v, "output_proj_dims", 1, 65536, false, &proj));
+            if (proj != c->vision_hidden)
+                return g4_fail(r->err, G4_ERR_FORMAT, "%s: vision_config output_proj_dims %d != mm_embed_dim %d",
+                               r->name, proj, c->vision_hidden);
         }
         if (c->vision != G4_VISION_UNIFIED) {
             TRY(get_i32(r, v, "hidden_size", 1, 65536, false, &c->vision_hidden));
