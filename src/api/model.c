@@ -153,7 +153,19 @@ static g4_status load_tokenizer_json(g4_model *m, const struct g4_hfdir *h, g4_e
     return st;
 }
 
-static g4_status load_hf(g4_model *m, const char *dir, bool first, g4_error *err) {
+/* Load progress: path i of n covers [i/(n+1), (i+1)/(n+1)); shards subdivide it. */
+struct progress {
+    g4_progress_fn fn;
+    void *user;
+    double base, span;
+};
+
+static void shard_progress(int done, int total, void *user) {
+    struct progress *p = user;
+    if (p && p->fn && total > 0) p->fn(p->base + p->span * done / total, p->user);
+}
+
+static g4_status load_hf(g4_model *m, const char *dir, bool first, struct progress *pr, g4_error *err) {
     struct g4_hfdir h;
     g4_status st = g4_hfdir_open(&h, dir, err);
     if (st) return st;
@@ -174,7 +186,8 @@ static g4_status load_hf(g4_model *m, const char *dir, bool first, g4_error *err
                     st = err ? err->code : G4_ERR_NOMEM;
                     goto done;
                 }
-            if ((st = g4_hfdir_load(&h, &m->maps[first_file], first_file, &m->tensors, err))) goto done;
+            if ((st = g4_hfdir_load(&h, &m->maps[first_file], first_file, &m->tensors, shard_progress, pr, err)))
+                goto done;
         }
         st = load_tokenizer_json(m, &h, err);
     } else {
@@ -204,7 +217,8 @@ static g4_status load_hf(g4_model *m, const char *dir, bool first, g4_error *err
                 st = err ? err->code : G4_ERR_NOMEM;
                 goto done;
             }
-        if ((st = g4_hfdir_load(&h, &m->maps[first_file], first_file, &m->assistant_tensors, err))) goto done;
+        if ((st = g4_hfdir_load(&h, &m->maps[first_file], first_file, &m->assistant_tensors, shard_progress, pr, err)))
+            goto done;
         if ((st = g4_names_check(&m->assistant_tensors, m->assistant, err))) g4_error_prefix(err, dir);
     }
 done:
@@ -244,8 +258,9 @@ g4_status g4_model_load(const char *const *paths, int n_paths, const g4_model_pa
     if (progress) progress(0.0, pu);
     g4_status st = G4_OK;
     for (int i = 0; i < n_paths && !st; i++) {
+        struct progress pr = {progress, pu, (double)i / (n_paths + 1), 1.0 / (n_paths + 1)};
         if (g4_is_dir(paths[i]))
-            st = load_hf(m, paths[i], i == 0, err);
+            st = load_hf(m, paths[i], i == 0, &pr, err);
         else if (i == 0 || !m->tokenizer_only)
             st = load_gguf(m, paths[i], i == 0, err);
         if (!st && progress) progress((double)(i + 1) / (n_paths + 1), pu);

@@ -157,12 +157,13 @@ g4_status g4_hfdir_open(struct g4_hfdir *h, const char *dir, g4_error *err) {
 }
 
 g4_status g4_hfdir_load(const struct g4_hfdir *h, struct g4_mapfile *maps, int first_file, struct g4_tensordir *d,
-                        g4_error *err) {
+                        g4_hfdir_progress_fn progress, void *user, g4_error *err) {
     g4_status st;
     for (int i = 0; i < h->n_shards; i++) {
         if ((st = g4_mapfile_open(&maps[i], h->shards[i], err))) return st;
         st = g4_safetensors_parse(maps[i].data, maps[i].size, h->shards[i], first_file + i, d, err);
         if (st) return st;
+        if (progress) progress(i + 1, h->n_shards, user);
     }
     if (!h->index) return G4_OK;
     struct g4_hfdir tmp = *h; /* read_index needs a scratch shard list */

@@ -16,7 +16,13 @@
 
 #define FIX "tests/fixtures/hf/"
 
+static void count_progress(int done, int total, void *user) {
+    int *n = user;
+    if (done == *n + 1 && total == 5) (*n)++;
+}
+
 static void test_single_and_sharded(void) {
+    int n_progress = 0;
     struct g4_hfdir h;
     g4_error e;
     CHECK(g4_hfdir_open(&h, FIX "gemma3_text", &e) == G4_OK);
@@ -30,7 +36,8 @@ static void test_single_and_sharded(void) {
     struct g4_mapfile maps[G4_HF_MAX_SHARDS] = {{0}};
     struct g4_tensordir d;
     g4_tensordir_init(&d);
-    CHECKF(g4_hfdir_load(&h, maps, 2, &d, &e) == G4_OK, "%s", e.message);
+    CHECKF(g4_hfdir_load(&h, maps, 2, &d, count_progress, &n_progress, &e) == G4_OK, "%s", e.message);
+    CHECK(n_progress == 5);
     json_t *idx = json_load_file(FIX "gemma3/model.safetensors.index.json", 0, NULL);
     json_t *wm = json_object_get(idx, "weight_map");
     CHECK(json_object_size(wm) == (size_t)d.n && d.n > 0);
@@ -104,7 +111,7 @@ static g4_status try_load(g4_error *e) {
     struct g4_mapfile maps[G4_HF_MAX_SHARDS] = {{0}};
     struct g4_tensordir d;
     g4_tensordir_init(&d);
-    s = g4_hfdir_load(&h, maps, 0, &d, e);
+    s = g4_hfdir_load(&h, maps, 0, &d, NULL, NULL, e);
     g4_tensordir_free(&d);
     for (int i = 0; i < h.n_shards; i++) g4_mapfile_close(&maps[i]);
     g4_hfdir_free(&h);
