@@ -21,7 +21,7 @@ names from gguf.get_tensor_name_map(MODEL_ARCH.GEMMA4)). Their expected
 config is the same g4_expect.json as the directory they came from.
 
 Usage: python3 scripts/gen_hf_fixtures.py   (needs torch, transformers==5.24.0, safetensors)
-Output: tests/fixtures/hf/ (~0.5 MB).
+Output: tests/fixtures/hf/ (~1.1 MB) and tests/fuzz/seeds/fuzz_{config,safetensors}/.
 """
 import json
 import os
@@ -305,6 +305,7 @@ def main():
     gguf_mmproj("mmproj_gemma4uv.gguf", "gemma4uv")
     gguf_mmproj("mmproj_gemma4v.gguf", "gemma4v")
     gguf_assistant("gemma4_unified_assistant", "assistant.gguf")
+    gen_fuzz_seeds()
 
 
 def gguf_from_dir(name, out_name):
@@ -447,6 +448,31 @@ def gguf_assistant(name, out_name):
     w.write_kv_data_to_file()
     w.write_tensors_to_file()
     w.close()
+
+
+def gen_fuzz_seeds():
+    """Seeds for tests/fuzz/fuzz_config.c and fuzz_safetensors.c (inputs <= 64 KiB)."""
+    import gguf
+    root = os.path.join(OUT, "..", "..", "fuzz", "seeds")
+    sc, ss = os.path.join(root, "fuzz_config"), os.path.join(root, "fuzz_safetensors")
+    os.makedirs(sc, exist_ok=True)
+    os.makedirs(ss, exist_ok=True)
+    for d in ("gemma3_text", "gemma3", "gemma4_text", "gemma4", "gemma4_unified", "gemma4_assistant"):
+        with open(os.path.join(sc, d + ".json"), "wb") as fp:
+            fp.write(open(os.path.join(OUT, d, "config.json"), "rb").read() + b"\0" +
+                     open(os.path.join(OUT, d, "generation_config.json"), "rb").read())
+    shutil.copy(os.path.join(OUT, "gguf", "assistant.gguf"), os.path.join(sc, "assistant.gguf"))
+    shutil.copy(os.path.join(OUT, "gguf", "mmproj_gemma4uv.gguf"), os.path.join(sc, "mmproj.gguf"))
+    w = gguf.GGUFWriter(os.path.join(sc, "gemma3_meta.gguf"), "gemma3")
+    w.add_context_length(32768); w.add_embedding_length(16); w.add_block_count(6); w.add_feed_forward_length(32)
+    w.add_head_count(2); w.add_head_count_kv(1); w.add_key_length(8); w.add_value_length(8)
+    w.add_layer_norm_rms_eps(1e-6); w.add_rope_freq_base(1e6); w.add_sliding_window(8)
+    w.add_string("gemma3.rope.scaling.type", "linear"); w.add_float32("gemma3.rope.scaling.factor", 8.0)
+    w.add_bos_token_id(2); w.add_eos_token_id(1)
+    w.add_tensor("token_embd.weight", np.zeros((64, 16), dtype=np.float32))
+    w.write_header_to_file(); w.write_kv_data_to_file(); w.write_tensors_to_file(); w.close()
+    shutil.copy(os.path.join(OUT, "st", "basic.safetensors"), os.path.join(ss, "basic.safetensors"))
+    shutil.copy(os.path.join(OUT, "gemma4_unified_assistant", "model.safetensors"), os.path.join(ss, "assistant.safetensors"))
 
 
 if __name__ == "__main__":
