@@ -255,6 +255,14 @@ static void test_gguf_sets(void) {
         CHECK(!g4_names_find(&m->tensors, G4_W_ATTN_V, 5) && g4_names_find(&m->tensors, G4_W_ATTN_V, 4));
         g4_model_free(m);
     }
+    g4_status st;
+    m = load1(FIX "gguf/gemma4_text.gguf", &st, &e); /* PLE + KV sharing + double-wide, GGUF names */
+    CHECKF(m && st == G4_OK, "%s", e.message);
+    if (m) {
+        CHECK(m->cfg.n_embd_per_layer == 4 && m->cfg.layers[6].kv_shared && m->cfg.layers[6].n_ff == 64);
+        CHECK(g4_names_find(&m->tensors, G4_W_PLE_MODEL_PROJ, -1) && g4_names_find(&m->tensors, G4_W_PLE_POST_NORM, 6));
+        g4_model_free(m);
+    }
     const char *refused[] = {FIX "gguf/gemma4_moe.gguf", FIX "gguf/mmproj_gemma4v.gguf"};
     CHECK(g4_model_load(refused, 2, NULL, &m, &e) == G4_ERR_UNSUPPORTED && strstr(e.message, "gemma4v") && !m);
     const char *first[] = {FIX "gguf/mmproj_gemma4uv.gguf"};
