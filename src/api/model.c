@@ -277,6 +277,9 @@ g4_status g4_model_load(const char *const *paths, int n_paths, const g4_model_pa
         return st;
     }
     add_turn_eos(m);
+    if (m->tok && m->has_config && g4_tokenizer_n_vocab(m->tok) > m->cfg.n_vocab)
+        G4_LOGW("%s: the tokenizer has %d tokens but the embedding only %lld rows; higher ids are invalid", paths[0],
+                g4_tokenizer_n_vocab(m->tok), (long long)m->cfg.n_vocab);
     if (m->has_config)
         m->chat_format = m->cfg.arch == G4_ARCH_GEMMA3 ? G4_CHAT_GEMMA3 : G4_CHAT_GEMMA4;
     else
