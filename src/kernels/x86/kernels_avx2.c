@@ -12,6 +12,12 @@ void g4_vec_dot_q8_0_avx2(int64_t n, float *s, const void *w, const void *x);
 void g4_vec_dot_q4_0_avx2(int64_t n, float *s, const void *w, const void *x);
 void g4_vec_dot_q4_K_avx2(int64_t n, float *s, const void *w, const void *x);
 void g4_vec_dot_q6_K_avx2(int64_t n, float *s, const void *w, const void *x);
+void g4_vec_dot_q4_1_avx2(int64_t n, float *s, const void *w, const void *x);
+void g4_vec_dot_q5_0_avx2(int64_t n, float *s, const void *w, const void *x);
+void g4_vec_dot_q5_1_avx2(int64_t n, float *s, const void *w, const void *x);
+void g4_vec_dot_iq4_nl_avx2(int64_t n, float *s, const void *w, const void *x);
+void g4_vec_dot_iq4_xs_avx2(int64_t n, float *s, const void *w, const void *x);
+void g4_vec_dot_q5_K_avx2(int64_t n, float *s, const void *w, const void *x);
 
 void g4_kernels_patch_avx2(struct g4_kernels *k) {
     k->dot_f32 = g4_dot_f32_avx2;
@@ -22,4 +28,10 @@ void g4_kernels_patch_avx2(struct g4_kernels *k) {
     k->type[G4_TYPE_Q4_0].vec_dot = g4_vec_dot_q4_0_avx2;
     k->type[G4_TYPE_Q4_K].vec_dot = g4_vec_dot_q4_K_avx2;
     k->type[G4_TYPE_Q6_K].vec_dot = g4_vec_dot_q6_K_avx2;
+    k->type[G4_TYPE_Q4_1].vec_dot = g4_vec_dot_q4_1_avx2;
+    k->type[G4_TYPE_Q5_0].vec_dot = g4_vec_dot_q5_0_avx2;
+    k->type[G4_TYPE_Q5_1].vec_dot = g4_vec_dot_q5_1_avx2;
+    k->type[G4_TYPE_IQ4_NL].vec_dot = g4_vec_dot_iq4_nl_avx2;
+    k->type[G4_TYPE_IQ4_XS].vec_dot = g4_vec_dot_iq4_xs_avx2;
+    k->type[G4_TYPE_Q5_K].vec_dot = g4_vec_dot_q5_K_avx2;
 }
