@@ -19,6 +19,8 @@ void g4_vec_dot_iq4_nl_avx2(int64_t n, float *s, const void *w, const void *x);
 void g4_vec_dot_iq4_xs_avx2(int64_t n, float *s, const void *w, const void *x);
 void g4_vec_dot_q5_K_avx2(int64_t n, float *s, const void *w, const void *x);
 
+void g4_attention_avx2(const struct g4_attn_args *a);
+
 void g4_kernels_patch_avx2(struct g4_kernels *k) {
     k->dot_f32 = g4_dot_f32_avx2;
     k->type[G4_TYPE_F32].vec_dot = g4_vec_dot_f32_avx2;
@@ -34,4 +36,5 @@ void g4_kernels_patch_avx2(struct g4_kernels *k) {
     k->type[G4_TYPE_IQ4_NL].vec_dot = g4_vec_dot_iq4_nl_avx2;
     k->type[G4_TYPE_IQ4_XS].vec_dot = g4_vec_dot_iq4_xs_avx2;
     k->type[G4_TYPE_Q5_K].vec_dot = g4_vec_dot_q5_K_avx2;
+    k->attention = g4_attention_avx2;
 }
