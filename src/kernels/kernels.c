@@ -154,6 +154,12 @@ g4_status g4_matmul_check(const struct g4_kernels *kt, const struct g4_matmul_ar
         return g4_fail(err, G4_ERR_INTERNAL, "matmul: kernels %s cannot quantize to %s", kt->name, atr->name);
     if (a->w_row_bytes < rb || a->x_stride < a->K || a->y_stride < a->N || !a->w || !a->x || !a->y)
         return g4_fail(err, G4_ERR_INVALID_ARG, "matmul: bad strides or pointers");
+    /* kernels read block fields (f16 scales, floats) in place */
+    const size_t align = a->type == G4_TYPE_F32 ? 4 : (tr->size % 2 == 0 ? 2 : 1);
+    if ((uintptr_t)a->w % align || a->w_row_bytes % align)
+        return g4_fail(err, G4_ERR_INVALID_ARG, "matmul: %s weights must be %zu-byte aligned", tr->name, align);
+    if ((uintptr_t)a->wdata % 4)
+        return g4_fail(err, G4_ERR_INVALID_ARG, "matmul: scratch must be 4-byte aligned");
     size_t need = g4_matmul_wsize(kt, a->type, a->M, a->K, a->f32_act);
     if (need > 0 && (wsize < need || !a->wdata))
         return g4_fail(err, G4_ERR_INVALID_ARG, "matmul: scratch of %zu bytes, need %zu", wsize, need);

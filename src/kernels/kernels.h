@@ -42,27 +42,15 @@
 #define G4_KERNELS_KERNELS_H
 
 #include "core/threadpool.h"
+#include "tensor/blocks.h"
 #include "tensor/types.h"
 
 /* ==== Activation blocks (the "vec_dot_type" of a weight type) ==== */
 
 /* Quantized activations, made once per op from float32 rows (like ggml's
- * vec_dot_type): 32-element blocks of Q8_0 for the 32-block weight types,
- * 256-element blocks of Q8_K (float scale + 16 partial sums) for k-quants
- * and IQ4_XS. Layouts equal ggml's block_q8_0 / block_q8_K. */
-#define G4_QK8_0 32
-#define G4_QK_K 256
-struct g4k_q8_0 {
-    uint16_t d;        /* f16 scale: x ~= d * qs */
-    int8_t qs[32];
-};
-struct g4k_q8_K {
-    float d;           /* x ~= d * qs */
-    int8_t qs[256];
-    int16_t bsums[16]; /* sum of qs over each group of 16 */
-};
-_Static_assert(sizeof(struct g4k_q8_0) == 34, "q8_0 block");
-_Static_assert(sizeof(struct g4k_q8_K) == 292, "q8_K block");
+ * vec_dot_type): struct g4_block_q8_0 (32 elements, f16 scale) for the
+ * 32-block weight types, struct g4_block_q8_K (256 elements, float scale and
+ * 16 partial sums) for k-quants and IQ4_XS; layouts in tensor/blocks.h. */
 
 /* ==== Function types ==== */
 
@@ -170,8 +158,8 @@ int g4_kernels_list(const struct g4_kernels **out, int cap);
 
 struct g4_matmul_args {
     uint32_t type;          /* weight type */
-    const void *w;          /* [N] rows of K elements */
-    size_t w_row_bytes;     /* bytes from one weight row to the next (>= row size) */
+    const void *w;          /* [N] rows of K elements; 2-byte aligned (F32: 4), as GGUF data is */
+    size_t w_row_bytes;     /* bytes from one weight row to the next (>= row size, same alignment) */
     int64_t N, K, M;
     const float *x;         /* [M][x_stride] activations */
     int64_t x_stride;       /* floats */
@@ -179,7 +167,7 @@ struct g4_matmul_args {
     int64_t y_stride;       /* floats */
     bool f32_act;           /* true: never quantize activations: weights are dequantized
                                block by block and dotted with float32 x (slower, closer to HF) */
-    void *wdata;            /* scratch of g4_matmul_wsize() bytes (quantized activations) */
+    void *wdata;            /* scratch of g4_matmul_wsize() bytes, 4-byte aligned (quantized activations) */
 };
 
 /* Scratch bytes needed by a matmul (0 when activations stay float32). */

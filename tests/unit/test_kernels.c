@@ -106,10 +106,10 @@ static void min_offsets(uint32_t type, const uint8_t *row, int64_t K, float *off
 /* Activations as the kernel sees them: x itself, or its Q8 rows dequantized. */
 static void act_seen(uint32_t at, const void *q, const float *x, int64_t K, float *out) {
     if (at == G4_TYPE_Q8_0) {
-        const struct g4k_q8_0 *b = q;
+        const struct g4_block_q8_0 *b = q;
         for (int64_t k = 0; k < K; k++) out[k] = g4_f16_to_f32(b[k / 32].d) * b[k / 32].qs[k % 32];
     } else if (at == G4_TYPE_Q8_K) {
-        const struct g4k_q8_K *b = q;
+        const struct g4_block_q8_K *b = q;
         for (int64_t k = 0; k < K; k++) out[k] = b[k / 256].d * b[k / 256].qs[k % 256];
     } else
         memcpy(out, x, sizeof(float) * (size_t)K);
@@ -238,13 +238,22 @@ static void test_matmul_all_types(void) {
 static void test_matmul_check_rejects(void) {
     const struct g4_kernels *kt = g4_kernels();
     float x[64] = {0}, y[4];
-    uint8_t w[256] = {0};
+    _Alignas(4) uint8_t w[256] = {0};
     struct g4_matmul_args a = {.type = G4_TYPE_Q4_0, .w = w, .w_row_bytes = 18, .N = 1, .K = 48, .M = 1,
                                .x = x, .x_stride = 64, .y = y, .y_stride = 4};
     g4_error err;
     CHECK(g4_matmul_check(kt, &a, 0, &err) == G4_ERR_INVALID_ARG); /* K % 32 */
     a.K = 32;
     CHECK(g4_matmul_check(kt, &a, 0, &err) == G4_ERR_INVALID_ARG); /* no scratch */
+    float scratch[16];
+    a.wdata = scratch;
+    CHECK(g4_matmul_check(kt, &a, sizeof(scratch), &err) == G4_OK);
+    a.w = w + 1; /* misaligned f16 scales */
+    CHECK(g4_matmul_check(kt, &a, sizeof(scratch), &err) == G4_ERR_INVALID_ARG);
+    a.w = w;
+    a.w_row_bytes = 19;
+    CHECK(g4_matmul_check(kt, &a, sizeof(scratch), &err) == G4_ERR_INVALID_ARG);
+    a.w_row_bytes = 18;
     a.type = 99;
     CHECK(g4_matmul_check(kt, &a, 0, &err) == G4_ERR_UNSUPPORTED);
     a.type = G4_TYPE_Q4_K;
