@@ -13,6 +13,7 @@
  * exact value (u = 2^-24; standard recursive-summation bound). See tol_dot(). */
 #include "core/fp16.h"
 #include "core/threadpool.h"
+#include "io/gguf.h"
 #include "kernels/kernels.h"
 #include "test.h"
 
@@ -142,31 +143,26 @@ static const struct mm_case mm_cases[] = {
 };
 
 /* One case on one table: M in 1..9, N odd, both activation modes. */
-static void run_mm_case(const struct g4_kernels *kt, const struct mm_case *c, struct g4_pool *pool) {
-    const int64_t K = c->K, N = 19, YS = N + 3;
-    const struct g4_type_traits *tr = g4_type_traits(c->type);
-    uint64_t rb64 = 0;
-    if (!g4_row_bytes(c->type, (uint64_t)K, &rb64)) {
-        CHECKF(0, "bad case %s K=%lld", tr->name, (long long)K);
-        return;
-    }
-    const size_t rb = (size_t)rb64 + 8; /* padded rows: w_row_bytes > row size */
-    uint8_t *w = malloc(rb * (size_t)N);
+/* Checks matmul of N weight rows (w, rb bytes apart) of `type` on table kt
+ * against the double oracle, for M in 1..9 and both activation modes. */
+static void check_matmul(const struct g4_kernels *kt, uint32_t type, const uint8_t *w, size_t rb, int64_t N, int64_t K,
+                         struct g4_pool *pool, const int64_t *Ms, size_t n_ms) {
+    const int64_t YS = N + 3;
+    const struct g4_type_traits *tr = g4_type_traits(type);
     float *wd = malloc(sizeof(float) * (size_t)(N * K)), *off = calloc((size_t)(N * K), sizeof(float));
-    fill_weights(c->type, w, N, K, rb);
     bool have_dq = true;
     for (int64_t n = 0; n < N; n++) {
-        have_dq &= g4_dequantize(c->type, w + n * rb, wd + n * K, K);
-        if (has_min(c->type)) min_offsets(c->type, w + n * rb, K, off + n * K);
+        have_dq &= g4_dequantize(type, w + n * rb, wd + n * K, K);
+        if (has_min(type)) min_offsets(type, w + n * rb, K, off + n * K);
     }
     if (!have_dq) { /* dequantizer does not know the type: nothing to compare with */
         CHECKF(tr->supported == false, "%s: dequantize failed", tr->name);
-        free(w); free(wd); free(off);
+        free(wd); free(off);
         return;
     }
-    const int64_t Ms[] = {1, 2, 5, 9};
+    const struct mm_case cc = {type, K}, *c = &cc;
     for (int f32_act = 0; f32_act <= 1; f32_act++)
-        for (size_t mi = 0; mi < G4_ARRAY_LEN(Ms); mi++) {
+        for (size_t mi = 0; mi < n_ms; mi++) {
             const int64_t M = Ms[mi], XS = K + 1;
             float *x = malloc(sizeof(float) * (size_t)(M * XS)), *y = malloc(sizeof(float) * (size_t)(M * YS));
             float *xs = malloc(sizeof(float) * (size_t)K);
@@ -221,7 +217,23 @@ static void run_mm_case(const struct g4_kernels *kt, const struct mm_case *c, st
             }
             free(a.wdata); free(x); free(y); free(xs);
         }
-    free(w); free(wd); free(off);
+    free(wd); free(off);
+}
+
+/* One table case: random weights, N odd, M = 1..9, padded rows. */
+static void run_mm_case(const struct g4_kernels *kt, const struct mm_case *c, struct g4_pool *pool) {
+    const int64_t K = c->K, N = 19;
+    uint64_t rb64 = 0;
+    if (!g4_row_bytes(c->type, (uint64_t)K, &rb64)) {
+        CHECKF(0, "bad case %s K=%lld", g4_type_name(c->type), (long long)K);
+        return;
+    }
+    const size_t rb = (size_t)rb64 + 8; /* padded rows: w_row_bytes > row size */
+    uint8_t *w = malloc(rb * (size_t)N);
+    fill_weights(c->type, w, N, K, rb);
+    static const int64_t Ms[] = {1, 2, 5, 9};
+    check_matmul(kt, c->type, w, rb, N, K, pool, Ms, G4_ARRAY_LEN(Ms));
+    free(w);
 }
 
 static void test_matmul_all_types(void) {
@@ -233,6 +245,43 @@ static void test_matmul_all_types(void) {
     for (int i = 0; i < nk; i++)
         for (size_t c = 0; c < G4_ARRAY_LEN(mm_cases); c++) run_mm_case(ks[i], &mm_cases[c], c % 2 ? pool : NULL);
     g4_pool_free(pool);
+}
+
+/* Real weights: the first 2-D tensor of every type in the Gemma 3 270M
+ * GGUF (the first 21 rows, which covers an odd N), on every table. Real
+ * block scales and quant statistics, not just random bytes. */
+static void test_matmul_real_gguf(void) {
+    const char *path = test_gemma3_gguf();
+    if (!path) {
+        fprintf(stderr, "test_matmul_real_gguf: model absent, nothing to check\n");
+        return;
+    }
+    struct gguf_file g;
+    g4_error err;
+    if (gguf_open(&g, path, &err) != G4_OK) {
+        CHECKF(0, "%s", err.message);
+        return;
+    }
+    const struct g4_kernels *ks[8];
+    const int nk = g4_kernels_list(ks, 8);
+    struct g4_pool *pool = NULL;
+    CHECK(g4_pool_init(&pool, 2, NULL) == G4_OK);
+    bool seen[G4_TYPE_COUNT] = {0};
+    int n_types = 0;
+    for (uint64_t i = 0; i < g.n_tensors; i++) {
+        const struct gguf_tensor_info *t = &g.tensors[i];
+        if (t->n_dims != 2 || t->type >= G4_TYPE_COUNT || seen[t->type]) continue;
+        seen[t->type] = true;
+        n_types++;
+        uint64_t rb;
+        CHECK(g4_row_bytes(t->type, (uint64_t)t->ne[0], &rb));
+        static const int64_t Ms[] = {1, 3};
+        for (int k = 0; k < nk; k++)
+            check_matmul(ks[k], t->type, t->data, (size_t)rb, G4_MIN(t->ne[1], (int64_t)21), t->ne[0], pool, Ms, 2);
+    }
+    CHECK(n_types >= 2);
+    g4_pool_free(pool);
+    gguf_close(&g);
 }
 
 static void test_matmul_check_rejects(void) {
@@ -542,6 +591,7 @@ int main(void) {
     RUN(test_dispatch);
     RUN(test_matmul_check_rejects);
     RUN(test_matmul_all_types);
+    RUN(test_matmul_real_gguf);
     RUN(test_rmsnorm);
     RUN(test_rope);
     RUN(test_rope_inv_freq);
