@@ -83,7 +83,11 @@ typedef bool (*g4_attn_mask_fn)(void *ctx, int32_t q_pos, int32_t k_pos);
  * k + i*kv_stride and v + i*kv_stride (elements, not bytes) for slot i in
  * [0, n_kv). That covers a contiguous cache [pos][n_kv_head][head_dim]
  * (point k at head h, kv_stride = n_kv_head*head_dim) and a ring buffer for
- * sliding layers (slots hold any positions: pass them in kv_pos). */
+ * sliding layers: slots hold any positions, given in kv_pos (e.g. position p
+ * lives in slot p % n_slots, kv_pos[slot] = p, -1 while empty). A ring used
+ * for prefill chunks of T tokens needs window + T - 1 slots, so that a chunk
+ * does not overwrite keys its own earlier queries still see. Slot order does
+ * not matter: the result depends only on the set of visible (pos, k, v). */
 struct g4_attn_args {
     int64_t head_dim;       /* D */
     int64_t n_q;            /* query heads in the group (>= 1) */
