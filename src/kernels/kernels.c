@@ -51,6 +51,7 @@ void g4_kernels_fill_ref(struct g4_kernels *k) {
     k->scale = g4_scale_ref;
     k->softcap = g4_softcap_ref;
     k->attention = g4_attention_ref;
+    k->cvt_row = g4_cvt_row_ref;
 }
 
 static struct {

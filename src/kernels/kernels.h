@@ -144,6 +144,9 @@ struct g4_kernels {
     void (*mul)(float *y, const float *a, const float *b, int64_t n);   /* y = a * b */
     void (*scale)(float *y, const float *x, float s, int64_t n);        /* y = x * s */
     void (*softcap)(float *y, const float *x, float cap, int64_t n);    /* y = cap * tanh(x / cap) */
+    /* float32 row -> F32 / F16 / BF16 (round to nearest even, like numpy /
+       torch casts), e.g. to store K and V in the cache; other types: no-op */
+    void (*cvt_row)(void *dst, uint32_t dst_type, const float *src, int64_t n);
     /* attention for one query token and one GQA group, online softmax */
     void (*attention)(const struct g4_attn_args *a);
 };

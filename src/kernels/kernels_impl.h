@@ -49,6 +49,7 @@ void g4_mul_ref(float *y, const float *a, const float *b, int64_t n);
 void g4_scale_ref(float *y, const float *x, float s, int64_t n);
 void g4_softcap_ref(float *y, const float *x, float cap, int64_t n);
 void g4_attention_ref(const struct g4_attn_args *a);
+void g4_cvt_row_ref(void *dst, uint32_t dst_type, const float *src, int64_t n);
 
 /* Fills `k` with the reference table. */
 void g4_kernels_fill_ref(struct g4_kernels *k);

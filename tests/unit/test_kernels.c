@@ -577,6 +577,38 @@ static void test_attention(void) {
         for (size_t i = 0; i < G4_ARRAY_LEN(cases); i++) run_attn_case(kt, &cases[i]);
 }
 
+/* f32 -> f16 / bf16 rows: bit-exact against core/fp16.h (the casts numpy and
+ * torch do), over random values, halfway cases and specials. */
+static void test_cvt_row(void) {
+    enum { N = 1003 };
+    float *x = malloc(sizeof(float) * N);
+    uint16_t *got = malloc(2 * N);
+    float *f = malloc(sizeof(float) * N);
+    for (int i = 0; i < N; i++) {
+        uint32_t u = (uint32_t)rnd64();
+        if (i % 3 == 0) u &= 0x8fffffffu; /* small magnitudes: f16 subnormals, underflow */
+        if (i % 7 == 0) u = (u & 0xffff0000u) | 0x8000u; /* bf16 halfway */
+        if (i % 11 == 0) u = (u & 0xffffe000u) | 0x1000u; /* f16 halfway */
+        memcpy(&x[i], &u, 4);
+        if (isnan(x[i])) x[i] = NAN; /* canonical NaN: payloads may differ */
+    }
+    const float specials[] = {0.0f, -0.0f, INFINITY, -INFINITY, 65504.0f, 65520.0f, -65519.0f, 5.96e-8f, 1e-45f, 3.4e38f};
+    for (size_t i = 0; i < G4_ARRAY_LEN(specials); i++) x[i * 13] = specials[i];
+    FOR_EACH_TABLE(kt) {
+        kt->cvt_row(got, G4_TYPE_F16, x, N);
+        int bad = 0;
+        for (int i = 0; i < N; i++) bad += got[i] != g4_f32_to_f16(x[i]);
+        CHECKF(bad == 0, "%s cvt f16: %d wrong", kt->name, bad);
+        kt->cvt_row(got, G4_TYPE_BF16, x, N);
+        bad = 0;
+        for (int i = 0; i < N; i++) bad += got[i] != g4_f32_to_bf16(x[i]);
+        CHECKF(bad == 0, "%s cvt bf16: %d wrong", kt->name, bad);
+        kt->cvt_row(f, G4_TYPE_F32, x, N);
+        CHECK(memcmp(f, x, sizeof(float) * N) == 0);
+    }
+    free(x); free(got); free(f);
+}
+
 static void test_embed_row(void) {
     uint16_t tab[3][8];
     for (int r = 0; r < 3; r++)
@@ -597,6 +629,7 @@ int main(void) {
     RUN(test_rope_inv_freq);
     RUN(test_softmax_and_pointwise);
     RUN(test_attention);
+    RUN(test_cvt_row);
     RUN(test_embed_row);
     return test_done();
 }
