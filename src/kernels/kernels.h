@@ -33,11 +33,13 @@
  *     for (t, head) kt->rmsnorm(qh, qh, q_norm_w, head_dim, 1e-6f, G4_NORM_W);
  *     for (t) kt->rope(q + t*q_stride, n_head, head_dim, head_dim, pos[t], inv_freq);
  *
- * Precision: matmul quantizes activations to Q8_0/Q8_K for quantized
- * weights, like llama.cpp (fast; ~0.4% relative error per activation).
- * Set f32_act to keep activations in float32 (weights are dequantized
- * exactly), the closer match to HF for bf16/f16/f32 checkpoints, where
- * activations already stay float32 either way. */
+ * Precision: for quantized weights, matmul quantizes activations to
+ * Q8_0/Q8_K once per op, like llama.cpp (fast; each activation moves by at
+ * most half a step, amax/254 of its block). Set f32_act to keep them in
+ * float32 instead (weights dequantized exactly, dotted in float32): slower,
+ * and the better match to a float reference. F32/F16/BF16 weights always
+ * use float32 activations. RoPE frequencies from g4_rope_inv_freq are
+ * within an ulp of HF's float32 computation. */
 #ifndef G4_KERNELS_KERNELS_H
 #define G4_KERNELS_KERNELS_H
 
