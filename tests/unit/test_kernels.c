@@ -284,6 +284,49 @@ static void test_matmul_real_gguf(void) {
     gguf_close(&g);
 }
 
+/* The optional `matmul` tile entry: the driver must use a tile that accepts
+ * (the output then comes only from it) and fall back to vec_dot when the
+ * tile declines, having written nothing. */
+static int tile_calls;
+static bool tile_decline(const struct g4_matmul_args *a, const void *xq, size_t xrb, int64_t n0, int64_t n1) {
+    tile_calls++;
+    return false;
+}
+static bool tile_fill_42(const struct g4_matmul_args *a, const void *xq, size_t xrb, int64_t n0, int64_t n1) {
+    tile_calls++;
+    for (int64_t m = 0; m < a->M; m++)
+        for (int64_t n = n0; n < n1; n++) a->y[m * a->y_stride + n] = 42.0f;
+    return true;
+}
+
+static void test_matmul_tile_hook(void) {
+    struct g4_kernels k = *g4_kernels_get("ref");
+    enum { N = 19, K = 64, M = 3, RB = 68 + 2 }; /* padded rows */
+    _Alignas(4) uint8_t w[N * RB];
+    fill_weights(G4_TYPE_Q8_0, w, N, K, RB);
+    float x[M * K], y[M * N], y_ref[M * N];
+    for (int i = 0; i < M * K; i++) x[i] = rndf(-1, 1);
+    _Alignas(4) uint8_t scratch[M * 68];
+    struct g4_matmul_args a = {.type = G4_TYPE_Q8_0, .w = w, .w_row_bytes = RB, .N = N, .K = K, .M = M,
+                               .x = x, .x_stride = K, .y = y_ref, .y_stride = N, .wdata = scratch};
+    CHECK(g4_matmul_check(&k, &a, sizeof(scratch), NULL) == G4_OK);
+    g4_matmul(NULL, &k, &a);
+    k.type[G4_TYPE_Q8_0].matmul = tile_decline;
+    a.y = y;
+    tile_calls = 0;
+    for (int i = 0; i < M * N; i++) y[i] = NAN;
+    g4_matmul(NULL, &k, &a);
+    CHECK(tile_calls > 0);
+    for (int m = 0; m < M; m++)
+        for (int n = 0; n < N; n++) CHECK(y[m * N + n] == y_ref[m * N + n]);
+    k.type[G4_TYPE_Q8_0].matmul = tile_fill_42;
+    tile_calls = 0;
+    g4_matmul(NULL, &k, &a);
+    CHECK(tile_calls > 0);
+    for (int m = 0; m < M; m++)
+        for (int n = 0; n < N; n++) CHECK(y[m * N + n] == 42.0f);
+}
+
 static void test_matmul_check_rejects(void) {
     const struct g4_kernels *kt = g4_kernels();
     float x[64] = {0}, y[4];
@@ -624,6 +667,7 @@ int main(void) {
     RUN(test_matmul_check_rejects);
     RUN(test_matmul_all_types);
     RUN(test_matmul_real_gguf);
+    RUN(test_matmul_tile_hook);
     RUN(test_rmsnorm);
     RUN(test_rope);
     RUN(test_rope_inv_freq);
