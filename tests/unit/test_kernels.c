@@ -407,38 +407,54 @@ static void test_rmsnorm(void) {
     }
 }
 
+/* x (rotated from x0) against the double formula; padding and identity
+ * pairs must be untouched. */
+static void check_rope(const char *what, const float *x, const float *x0, const float *inv, int64_t D, int64_t nh,
+                       int64_t hs, int32_t pos) {
+    const int64_t half = D / 2;
+    int bad = 0;
+    for (int64_t h = 0; h < nh; h++)
+        for (int64_t i = 0; i < half; i++) {
+            const float *a0 = x0 + h * hs;
+            const float th = (float)pos * inv[i];
+            const double c = cos((double)th), s = sin((double)th);
+            const double r0 = a0[i] * c - a0[i + half] * s, r1 = a0[i + half] * c + a0[i] * s;
+            /* c, s rounded to float, two products and a sum: 4u of the terms */
+            const double tol = 8 * U * (fabs(a0[i]) + fabs(a0[i + half])) + 1e-30;
+            if ((!(fabs(x[h * hs + i] - r0) <= tol) || !(fabs(x[h * hs + i + half] - r1) <= tol)) && bad++ < 3)
+                CHECKF(0, "%s D=%lld pos=%d h=%lld i=%lld", what, (long long)D, pos, (long long)h, (long long)i);
+        }
+    for (int64_t h = 0; h < nh; h++) /* padding between heads untouched */
+        CHECK(memcmp(x + h * hs + D, x0 + h * hs + D, 4 * (size_t)(hs - D)) == 0);
+    if (D == 512) /* identity pairs bit-exact */
+        CHECK(memcmp(x + 64, x0 + 64, 4 * 192) == 0 && memcmp(x + 320, x0 + 320, 4 * 192) == 0);
+}
+
 static void test_rope(void) {
     /* Gemma 4 full layer (proportional: 64 of 256 pairs rotated) and sliding layer */
     const int64_t dims[] = {512, 256, 64, 6};
+    const int32_t poss[] = {0, 1, 17, 1023, 131071};
     FOR_EACH_TABLE(kt) {
+        char what[64];
         for (size_t di = 0; di < G4_ARRAY_LEN(dims); di++) {
             const int64_t D = dims[di], half = D / 2, nh = 3, hs = D + 5;
             float *inv = malloc(4 * (size_t)half), *x = malloc(4 * (size_t)(nh * hs)), *x0 = malloc(4 * (size_t)(nh * hs));
+            float *cs = malloc(8 * (size_t)half);
             g4_rope_inv_freq(inv, D, D == 512 ? 64 : half, D == 512 ? 1e6f : 1e4f, 1.0f);
             if (D == 512) CHECK(inv[63] > 0 && inv[64] == 0 && inv[255] == 0);
-            const int32_t poss[] = {0, 1, 17, 1023, 131071};
             for (size_t pi = 0; pi < G4_ARRAY_LEN(poss); pi++) {
                 fill_act(x0, nh * hs, 2.0f);
                 memcpy(x, x0, 4 * (size_t)(nh * hs));
                 kt->rope(x, nh, D, hs, poss[pi], inv);
-                int bad = 0;
-                for (int64_t h = 0; h < nh; h++)
-                    for (int64_t i = 0; i < half; i++) {
-                        const float *a0 = x0 + h * hs;
-                        const float th = (float)poss[pi] * inv[i];
-                        const double c = cos((double)th), s = sin((double)th);
-                        const double r0 = a0[i] * c - a0[i + half] * s, r1 = a0[i + half] * c + a0[i] * s;
-                        /* c, s rounded to float, two products and a sum: 4u of the terms */
-                        const double tol = 8 * U * (fabs(a0[i]) + fabs(a0[i + half])) + 1e-30;
-                        if ((!(fabs(x[h * hs + i] - r0) <= tol) || !(fabs(x[h * hs + i + half] - r1) <= tol)) && bad++ < 3)
-                            CHECKF(0, "%s rope D=%lld pos=%d h=%lld i=%lld", kt->name, (long long)D, poss[pi], (long long)h, (long long)i);
-                    }
-                for (int64_t h = 0; h < nh; h++) /* padding between heads untouched */
-                    CHECK(memcmp(x + h * hs + D, x0 + h * hs + D, 4 * (size_t)(hs - D)) == 0);
-                if (D == 512) /* identity pairs bit-exact */
-                    CHECK(memcmp(x + 64, x0 + 64, 4 * 192) == 0 && memcmp(x + 320, x0 + 320, 4 * 192) == 0);
+                snprintf(what, sizeof(what), "%s rope", kt->name);
+                check_rope(what, x, x0, inv, D, nh, hs, poss[pi]);
+                memcpy(x, x0, 4 * (size_t)(nh * hs));
+                g4_rope_cos_sin(cs, poss[pi], inv, half);
+                kt->rope_cs(x, nh, D, hs, cs);
+                snprintf(what, sizeof(what), "%s rope_cs", kt->name);
+                check_rope(what, x, x0, inv, D, nh, hs, poss[pi]);
             }
-            free(inv); free(x); free(x0);
+            free(inv); free(x); free(x0); free(cs);
         }
     }
 }
