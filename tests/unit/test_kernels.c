@@ -522,6 +522,39 @@ static void test_softmax_and_pointwise(void) {
     }
 }
 
+/* Dense sweep of gelu_tanh and softcap (cap 30, the Gemma logit cap) over
+ * -30..30 in 1/1024 steps plus tiny magnitudes, where SIMD tanh/exp
+ * approximations (polynomial branch switch at |x| = 0.625, exp overflow)
+ * are most likely to slip. Same ulp-based bounds as above. */
+static void test_gelu_softcap_sweep(void) {
+    enum { NG = 61440 + 64 };
+    float *x = malloc(sizeof(float) * NG), *y = malloc(sizeof(float) * NG);
+    for (int i = 0; i < 61440; i++) x[i] = -30.0f + (float)i / 1024.0f;
+    for (int i = 0; i < 64; i++) x[61440 + i] = (i % 2 ? -1.0f : 1.0f) * powf(10.0f, -30.0f + 0.45f * (float)i);
+    FOR_EACH_TABLE(kt) {
+        kt->gelu_tanh(y, x, NG);
+        int bad = 0;
+        for (int i = 0; i < NG; i++) {
+            const double xd = x[i];
+            const double ref = 0.5 * xd * (1 + tanh(0.7978845608028654 * (xd + 0.044715 * xd * xd * xd)));
+            if (!(fabs(y[i] - ref) <= 8 * U * fabs(ref) + 2 * U * fabs(xd) + 1e-37) && bad++ < 3)
+                CHECKF(0, "%s gelu(%.9g) = %.9g, ref %.9g", kt->name, x[i], y[i], ref);
+        }
+        kt->softcap(y, x, 30.0f, NG);
+        bad = 0;
+        for (int i = 0; i < NG; i++) {
+            const double ref = 30.0 * tanh((double)x[i] / 30.0);
+            if (!(fabs(y[i] - ref) <= 12 * U * fabs(ref) + 1e-37) && bad++ < 3)
+                CHECKF(0, "%s softcap(%.9g) = %.9g, ref %.9g", kt->name, x[i], y[i], ref);
+        }
+        float big[3] = {1e4f, -1e4f, 0.0f};
+        kt->softcap(big, big, 30.0f, 3);
+        CHECK(big[0] == 30.0f && big[1] == -30.0f && big[2] == 0.0f);
+    }
+    free(x);
+    free(y);
+}
+
 /* ---- attention ---- */
 
 static float kv_load(uint32_t t, const void *p, int64_t i) {
@@ -688,6 +721,7 @@ int main(void) {
     RUN(test_rope);
     RUN(test_rope_inv_freq);
     RUN(test_softmax_and_pointwise);
+    RUN(test_gelu_softcap_sweep);
     RUN(test_attention);
     RUN(test_cvt_row);
     RUN(test_embed_row);
