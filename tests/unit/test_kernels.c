@@ -701,6 +701,32 @@ static void test_cvt_row(void) {
     free(x); free(got); free(f);
 }
 
+/* kv_pos0: attending to slots [start, n) of a contiguous cache through an
+ * offset pointer equals attending to all n slots with the window mask. */
+static void test_attention_pos0(void) {
+    enum { D = 32, NKV = 40, W = 8 };
+    float k[NKV * D], v[NKV * D], q[2 * D], o1[2 * D], o2[2 * D];
+    for (int i = 0; i < NKV * D; i++) {
+        k[i] = rndf(-1, 1);
+        v[i] = rndf(-1, 1);
+    }
+    for (int i = 0; i < 2 * D; i++) q[i] = rndf(-1, 1);
+    FOR_EACH_TABLE(kt) {
+        struct g4_attn_args a = {.head_dim = D, .n_q = 2, .q = q, .q_head_stride = D, .out = o1, .out_head_stride = D,
+                                 .kv_type = G4_TYPE_F32, .k = k, .v = v, .kv_stride = D, .n_kv = NKV,
+                                 .q_pos = NKV - 1, .causal = true, .window = W, .scale = 0.2f};
+        kt->attention(&a);
+        const int start = NKV - W;
+        a.k = k + start * D;
+        a.v = v + start * D;
+        a.n_kv = W;
+        a.kv_pos0 = start;
+        a.out = o2;
+        kt->attention(&a);
+        CHECK(memcmp(o1, o2, sizeof(o1)) == 0); /* same slots, same order: bit-identical */
+    }
+}
+
 static void test_embed_row(void) {
     uint16_t tab[3][8];
     for (int r = 0; r < 3; r++)
@@ -723,6 +749,7 @@ int main(void) {
     RUN(test_softmax_and_pointwise);
     RUN(test_gelu_softcap_sweep);
     RUN(test_attention);
+    RUN(test_attention_pos0);
     RUN(test_cvt_row);
     RUN(test_embed_row);
     return test_done();
