@@ -21,7 +21,9 @@ enum { TC_START, TC_THOUGHT, TC_NAME, TC_INARGS, TC_AFTER, TC_DONE };
 enum { N_START, N_MINUS, N_ZERO, N_INT, N_DOT, N_FRAC, N_E, N_ESIGN, N_EXP };
 
 #define SUB_ESC 1
-#define SUB_HEX0 2 /* 2..5: hex digits of \uXXXX; 6 = done */
+#define SUB_HEX0 2 /* 2..5: hex digits of \uXXXX (f->a accumulates the value) */
+#define SUB_NEED_BS 6 /* after a high surrogate escape (f->fdig = 1) */
+#define SUB_NEED_U 7
 #define SUB_U8 10  /* 10 + k: k continuation bytes pending */
 
 static inline bool ws_byte(uint8_t b) { return b == ' ' || b == '\t' || b == '\n' || b == '\r'; }
@@ -235,14 +237,41 @@ static int str_byte(const struct g4_grammar *g, struct gthread *t, struct gframe
         return is_key ? key_filter(g, f, b) : R_OK;
     }
     if (f->sub == SUB_ESC) {
-        if (b == 'u') f->sub = SUB_HEX0;
-        else if (b && strchr("\"\\/bfnrt", b)) f->sub = 0;
-        else return R_REJECT;
+        if (b == 'u') {
+            f->sub = SUB_HEX0;
+            f->a = 0;
+        } else if (!f->fdig && b && strchr("\"\\/bfnrt", b)) {
+            f->sub = 0;
+        } else {
+            return R_REJECT;
+        }
         return is_key ? key_filter(g, f, b) : R_OK;
     }
-    if (f->sub >= SUB_HEX0) {
-        if (!((b >= '0' && b <= '9') || (b >= 'a' && b <= 'f') || (b >= 'A' && b <= 'F'))) return R_REJECT;
-        f->sub = f->sub == SUB_HEX0 + 3 ? 0 : (uint8_t)(f->sub + 1);
+    if (f->sub == SUB_NEED_BS || f->sub == SUB_NEED_U) { /* a high surrogate wants "\\uDC00".."\\uDFFF" */
+        if (b != (f->sub == SUB_NEED_BS ? '\\' : 'u')) return R_REJECT;
+        f->sub = f->sub == SUB_NEED_BS ? SUB_NEED_U : SUB_HEX0;
+        f->a = 0;
+        return is_key ? key_filter(g, f, b) : R_OK;
+    }
+    if (f->sub >= SUB_HEX0 && f->sub <= SUB_HEX0 + 3) {
+        int h = (b >= '0' && b <= '9') ? b - '0' : (b >= 'a' && b <= 'f') ? b - 'a' + 10
+                : (b >= 'A' && b <= 'F') ? b - 'A' + 10 : -1;
+        if (h < 0) return R_REJECT;
+        f->a = f->a * 16 + h;
+        if (f->sub < SUB_HEX0 + 3) {
+            f->sub++;
+        } else if (f->fdig) { /* second half of a surrogate pair */
+            if (f->a < 0xDC00 || f->a > 0xDFFF) return R_REJECT;
+            f->fdig = 0;
+            f->sub = 0;
+        } else if (f->a >= 0xD800 && f->a <= 0xDBFF) {
+            f->fdig = 1;
+            f->sub = SUB_NEED_BS;
+        } else if (f->a >= 0xDC00 && f->a <= 0xDFFF) {
+            return R_REJECT; /* lone low surrogate */
+        } else {
+            f->sub = 0;
+        }
         return is_key ? key_filter(g, f, b) : R_OK;
     }
     if (b == (gemma ? G4_SYM_QUOTE : '"')) {

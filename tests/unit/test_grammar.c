@@ -213,6 +213,11 @@ static void test_json_object_mode(void) {
     CHECK(!accepts(g, "[1]", 3));
     CHECK(!accepts(g, "\"x\"", 3));
     CHECK(!accepts(g, "{\"a\":1", 6)); /* incomplete */
+    /* surrogate escapes must pair (jansson and strict parsers reject lone ones) */
+    CHECK(accepts(g, "{\"a\":\"\\ud83d\\ude00\"}", 20));
+    CHECK(!accepts(g, "{\"a\":\"\\ud83d\"}", 14));
+    CHECK(!accepts(g, "{\"a\":\"\\ude00\"}", 14));
+    CHECK(!accepts(g, "{\"a\":\"\\ud83d\\n\"}", 16));
     /* whitespace runs are limited (20 by default) */
     char buf[64];
     int n = snprintf(buf, sizeof buf, "{%20s\"a\":1}", "");
@@ -584,6 +589,31 @@ static void test_mask_262k(void) {
     }
     g4_grammar_state_free(s);
     g4_grammar_free(g);
+    /* json_object mode inside a free key, and the tool-call grammar inside a
+     * Gemma string and at a bare key */
+    struct {
+        const char *tools, *text;
+    } more[] = {{NULL, "{\"ke"}, {NULL, "{\"a\":[1,2,{\"b\":"}, {TOOLS, "<|tool_call>call:get_weather{city:<|\"|>Pa"},
+                {TOOLS, "<|tool_call>call:edit{path:<|\"|>a<|\"|>,"}, {TOOLS, ""}};
+    for (size_t i = 0; i < G4_ARRAY_LEN(more); i++) {
+        json_t *tools = more[i].tools ? json_loads(more[i].tools, 0, NULL) : NULL;
+        struct g4_grammar_tool_opts to = {.allow_thought = true};
+        CHECK((tools ? g4_grammar_compile_tools(tools, &to, &g, NULL, 0, NULL)
+                     : g4_grammar_compile_json(NULL, NULL, &g, NULL, 0, NULL)) == G4_OK);
+        CHECK(g4_grammar_state_new(g, &s, NULL) == G4_OK);
+        char sym[128];
+        size_t m = g4_grammar_text_to_symbols(more[i].text, strlen(more[i].text), sym);
+        CHECK(g4_grammar_accept_bytes(s, sym, m));
+        double ms = 0;
+        CHECKF(mask_matches_brute(v, g, s, n, (const char *const *)bytes, lens, kinds, &ms), "state after '%s'",
+               more[i].text);
+        if (getenv("G4_GRAMMAR_BENCH"))
+            fprintf(stderr, "mask %s vocab: %.2f ms after '%s' (%s)\n", real ? "gemma3" : "synthetic", ms,
+                    more[i].text, tools ? "tool calls" : "json_object");
+        g4_grammar_state_free(s);
+        g4_grammar_free(g);
+        json_decref(tools);
+    }
     json_decref(schema);
     g4_grammar_vocab_free(v);
     for (int i = 0; i < n; i++) free(bytes[i]);
