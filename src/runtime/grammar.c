@@ -440,10 +440,11 @@ static int begin_value(const struct g4_grammar *g, struct gthread *t, int32_t no
         if (!(f = push(t, F_NUM, node))) return R_REJECT;
         return num_byte(g, f, b) == R_OK ? R_OK : R_REJECT;
     }
-    if (((b == 't' || b == 'f') && (nd->types & GT_BOOL)) || (b == 'n' && (nd->types & GT_NULL))) {
+    bool null_start = b == 'n' || (gemma && b == 'N');
+    if (((b == 't' || b == 'f') && (nd->types & GT_BOOL)) || (null_start && (nd->types & GT_NULL))) {
         if (!(f = push(t, F_LIT, node))) return R_REJECT;
-        f->a = b == 'n' ? LIT_NULL_FIRST : LIT_BOOL_FIRST;
-        f->bits = b == 'n' ? 1 : 3;
+        f->a = null_start ? LIT_NULL_FIRST : LIT_BOOL_FIRST;
+        f->bits = null_start ? (gemma ? 3 : 1) : 3;
         return lit_byte(g, f, b) == R_OK ? R_OK : R_REJECT;
     }
     return R_REJECT;

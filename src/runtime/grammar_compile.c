@@ -572,12 +572,13 @@ void g4_grammar_free(struct g4_grammar *g) {
     free(g);
 }
 
-/* Common prefix: node 0 ANY, node 1 NOTHING, literals true/false/null. */
+/* Common prefix: node 0 ANY, node 1 NOTHING, literals true/false/null/None. */
 static bool grammar_base(struct cctx *c) {
     if (add_node(c) != NODE_ANY) return false;
     if (add_node(c) != NODE_NOTHING) return false;
     c->g->nodes[NODE_NOTHING].types = 0;
-    return add_lit(c, "true", 4) == 0 && add_lit(c, "false", 5) == 1 && add_lit(c, "null", 4) == 2;
+    return add_lit(c, "true", 4) == 0 && add_lit(c, "false", 5) == 1 && add_lit(c, "null", 4) == 2 &&
+           add_lit(c, "None", 4) == 3;
 }
 
 static void cctx_done(struct cctx *c) {

@@ -20,7 +20,8 @@ enum { FLAVOR_JSON = 0, FLAVOR_GEMMA = 1 };
 #define MAX_PROPS 64
 #define MAX_LITS 64
 
-/* Built-in literal sets: lits[0..2) = true,false; lits[2] = null. */
+/* Built-in literal sets: lits[0..2) = true,false; lits[2] = null; lits[3] =
+ * None (Gemma flavor only: the chat template renders None for null). */
 #define LIT_BOOL_FIRST 0
 #define LIT_NULL_FIRST 2
 

@@ -22,12 +22,14 @@ struct tnode {
  * thought) every plain token is accepted, so those states take the
  * precomputed plain mask and walk only the trie of the other tokens. */
 enum { CLS_NONE = 0, CLS_JSON = 1, CLS_GEMMA = 2 };
+#define PLAIN_LE_MAX 16 /* strings with maxLength: per-length plain masks up to this many code points left */
 
 struct g4_grammar_vocab {
     int n_tokens;
     uint32_t root[3];            /* full trie, non-JSON-plain trie, non-Gemma-plain trie */
     uint64_t *plain[3];          /* [CLS_JSON], [CLS_GEMMA] masks */
     uint32_t max_plain_cps[3];   /* longest plain token in code points */
+    uint64_t *plain_le[3][PLAIN_LE_MAX + 1]; /* [cls][k]: plain tokens of at most k code points */
     struct tnode *nodes;
     uint32_t n_nodes, cap_nodes;
     int32_t *tok_next[3]; /* per trie: next token ending at the same node, or -1 */
@@ -153,6 +155,10 @@ g4_status g4_grammar_vocab_new(int n_tokens, const char *const *bytes, const uin
                 if (!insert(v, v->root[c], v->tok_next[c], i, b, len)) goto oom;
             } else {
                 v->plain[c][i >> 6] |= 1ull << (i & 63);
+                for (int k = cps; k <= PLAIN_LE_MAX; k++) {
+                    if (!v->plain_le[c][k] && !(v->plain_le[c][k] = calloc(words, sizeof(uint64_t)))) goto oom;
+                    v->plain_le[c][k][i >> 6] |= 1ull << (i & 63);
+                }
                 if ((uint32_t)cps > v->max_plain_cps[c]) v->max_plain_cps[c] = (uint32_t)cps;
             }
         }
@@ -173,6 +179,7 @@ void g4_grammar_vocab_free(struct g4_grammar_vocab *v) {
     for (int c = 0; c < 3; c++) {
         free(v->tok_next[c]);
         free(v->plain[c]);
+        for (int k = 0; k <= PLAIN_LE_MAX; k++) free(v->plain_le[c][k]);
     }
     free(v->ends);
     free(v->scratch);
@@ -193,15 +200,21 @@ static void walk(struct g4_grammar_vocab *v, const int32_t *next, uint32_t first
     }
 }
 
-/* The plain class whose tokens the thread accepts unconditionally, if any. */
-static int plain_class(const struct g4_grammar_vocab *v, const struct g4_grammar *g, const struct gthread *t) {
+/* The plain class whose tokens the thread accepts (all of them, or those in
+ * *le when a maxLength leaves few code points), if any. */
+static int plain_class(const struct g4_grammar_vocab *v, const struct g4_grammar *g, const struct gthread *t,
+                       const uint64_t **pm) {
     const struct gframe *f = &t->f[t->depth - 1];
     if (f->sub != 0) return CLS_NONE;
     int cls = g->flavor == FLAVOR_GEMMA ? CLS_GEMMA : CLS_JSON;
+    *pm = v->plain[cls];
     if (f->kind == F_STR) {
         const struct gnode *nd = &g->nodes[f->node];
-        if (nd->max_len != UINT32_MAX && (f->count > nd->max_len || nd->max_len - f->count < v->max_plain_cps[cls]))
-            return CLS_NONE;
+        if (nd->max_len == UINT32_MAX) return cls;
+        uint32_t left = f->count >= nd->max_len ? 0 : nd->max_len - f->count;
+        if (left >= v->max_plain_cps[cls]) return cls;
+        if (left > PLAIN_LE_MAX) return CLS_NONE;
+        *pm = v->plain_le[cls][left]; /* NULL: no plain token is short enough */
         return cls;
     }
     if (f->kind == F_KEY && g->nodes[f->node].addl >= 0) return CLS_JSON;
@@ -224,11 +237,10 @@ g4_status g4_grammar_fill_mask(struct g4_grammar_vocab *v, const struct g4_gramm
         one->n_threads = 1;
         one->t[0].depth = s->t[i].depth;
         memcpy(one->t[0].f, s->t[i].f, (size_t)s->t[i].depth * sizeof s->t[i].f[0]);
-        int cls = plain_class(v, s->g, &s->t[i]);
-        if (cls) {
-            const uint64_t *pm = v->plain[cls];
+        const uint64_t *pm = NULL;
+        int cls = plain_class(v, s->g, &s->t[i], &pm);
+        if (cls && pm)
             for (size_t w = 0; w < words; w++) mask[w] |= pm[w];
-        }
         walk(v, v->tok_next[cls], v->nodes[v->root[cls]].child, 0, mask);
     }
     return G4_OK;

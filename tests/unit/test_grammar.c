@@ -212,6 +212,7 @@ static void test_json_object_mode(void) {
     CHECK(accepts(g, "{}", 2));
     CHECK(!accepts(g, "[1]", 3));
     CHECK(!accepts(g, "\"x\"", 3));
+    CHECK(!accepts(g, "{\"a\":None}", 10)); /* None is Gemma syntax only */
     CHECK(!accepts(g, "{\"a\":1", 6)); /* incomplete */
     /* surrogate escapes must pair (jansson and strict parsers reject lone ones) */
     CHECK(accepts(g, "{\"a\":\"\\ud83d\\ude00\"}", 20));
@@ -298,6 +299,7 @@ static void test_tool_grammar(void) {
                           "\n<|\"|>}],dry:true}<tool_call|>"));
     CHECK(accepts_text(g, "<|tool_call>call:now{}<tool_call|>"));
     CHECK(accepts_text(g, "<|tool_call>call:now{anything:[1,{x:null}]}<tool_call|>"));
+    CHECK(accepts_text(g, "<|tool_call>call:now{x:None,y:[null,None]}<tool_call|>")); /* the template's None */
     CHECK(!accepts_text(g, "<|tool_call>call:get_weather{days:3}<tool_call|>"));           /* required */
     CHECK(!accepts_text(g, "<|tool_call>call:get_weather{city:<|\"|>P<|\"|>,days:8}<tool_call|>")); /* max */
     CHECK(!accepts_text(g, "<|tool_call>call:get_weather{city:<|\"|>P<|\"|>,x:1}<tool_call|>"));    /* addl */
@@ -591,15 +593,24 @@ static void test_mask_262k(void) {
     g4_grammar_free(g);
     /* json_object mode inside a free key, and the tool-call grammar inside a
      * Gemma string and at a bare key */
+    static const char *ONEOF = "{\"anyOf\":[{\"type\":\"object\",\"properties\":{\"kind\":{\"const\":\"a\"},"
+                               "\"x\":{\"type\":\"number\"}},\"additionalProperties\":false},{\"type\":\"object\","
+                               "\"properties\":{\"kind\":{\"type\":\"string\",\"maxLength\":3},\"y\":{\"type\":"
+                               "\"string\"}},\"additionalProperties\":false}]}";
     struct {
-        const char *tools, *text;
-    } more[] = {{NULL, "{\"ke"}, {NULL, "{\"a\":[1,2,{\"b\":"}, {TOOLS, "<|tool_call>call:get_weather{city:<|\"|>Pa"},
-                {TOOLS, "<|tool_call>call:edit{path:<|\"|>a<|\"|>,"}, {TOOLS, ""}};
+        const char *tools, *schema, *text;
+    } more[] = {{NULL, NULL, "{\"ke"}, {NULL, NULL, "{\"a\":[1,2,{\"b\":"},
+                {NULL, ONEOF, "{\"kind\":\""}, {NULL, ONEOF, "{\"kind\":\"a"},
+                {TOOLS, NULL, "<|tool_call>call:get_weather{city:<|\"|>Pa"},
+                {TOOLS, NULL, "<|tool_call>call:edit{path:<|\"|>a<|\"|>,"}, {TOOLS, NULL, ""},
+                {TOOLS, NULL, "<|channel>thought\nI"}};
     for (size_t i = 0; i < G4_ARRAY_LEN(more); i++) {
         json_t *tools = more[i].tools ? json_loads(more[i].tools, 0, NULL) : NULL;
         struct g4_grammar_tool_opts to = {.allow_thought = true};
+        json_t *sch = more[i].schema ? json_loads(more[i].schema, 0, NULL) : NULL;
         CHECK((tools ? g4_grammar_compile_tools(tools, &to, &g, NULL, 0, NULL)
-                     : g4_grammar_compile_json(NULL, NULL, &g, NULL, 0, NULL)) == G4_OK);
+                     : g4_grammar_compile_json(sch, NULL, &g, NULL, 0, NULL)) == G4_OK);
+        json_decref(sch);
         CHECK(g4_grammar_state_new(g, &s, NULL) == G4_OK);
         char sym[128];
         size_t m = g4_grammar_text_to_symbols(more[i].text, strlen(more[i].text), sym);
@@ -609,7 +620,7 @@ static void test_mask_262k(void) {
                more[i].text);
         if (getenv("G4_GRAMMAR_BENCH"))
             fprintf(stderr, "mask %s vocab: %.2f ms after '%s' (%s)\n", real ? "gemma3" : "synthetic", ms,
-                    more[i].text, tools ? "tool calls" : "json_object");
+                    more[i].text, tools ? "tool calls" : sch ? "anyOf schema" : "json_object");
         g4_grammar_state_free(s);
         g4_grammar_free(g);
         json_decref(tools);
