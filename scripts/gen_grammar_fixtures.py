@@ -55,10 +55,14 @@ SCHEMAS = [
                                                "properties": {"deep": {"type": "boolean"}},
                                                "additionalProperties": False}},
      "required": ["path", "mode"], "additionalProperties": False},
+    {"type": "number", "minimum": 5, "maximum": 10},
+    {"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 1},
+    {"type": "array", "items": {"type": "integer", "minimum": 10, "maximum": 15}, "maxItems": 2},
 ]
 
 VALUES = [
     None, True, False, 0, 1, -1, 2, 3, 5, 6, -5, -6, 150, 151, 0.5, -0.5, 10, 10.5, 3.14, 1e-3, 2.5e10,
+    7.5, 0.999, 9.99, 10.01, 4.999, 12, 16, [10, 15], [9], [12, 13, 14],
     "", "a", "ab", "abcde", "abcdef", "h\u00e9llo", "\u65e5\u672c", "\U0001F600x", "tab\tnl\n", 'q"uote\\',
     "red", "green", "fixed", "r", "w", "x/y",
     [], [1], [1, 2, 3], [1, 2, 3, 4], [0.5, -2], ["x", "y"], [None], [[1], {"a": 1}],

@@ -95,9 +95,10 @@ static bool lit_complete(const struct g4_grammar *g, const struct gframe *f) {
 }
 
 static bool num_in_bounds(const struct gnode *nd, const struct gframe *f) {
-    if (!nd->has_min && !nd->has_max) return true;
     int e = (f->u8lo ? -f->exp : f->exp) - f->fdig;
     double v = e >= 0 ? f->num * pow(10.0, e) : f->num / pow(10.0, -e);
+    if (!isfinite(v)) return false;
+    if (!nd->has_min && !nd->has_max) return true;
     if (f->sub) v = -v;
     if (nd->has_min && (nd->excl_min ? !(v > nd->minimum) : !(v >= nd->minimum))) return false;
     if (nd->has_max && (nd->excl_max ? !(v < nd->maximum) : !(v <= nd->maximum))) return false;
@@ -109,16 +110,60 @@ static bool num_can_end(const struct g4_grammar *g, const struct gframe *f) {
     return (p == N_ZERO || p == N_INT || p == N_FRAC || p == N_EXP) && num_in_bounds(&g->nodes[f->node], f);
 }
 
-/* f->sub: negative sign; f->u8lo: negative exponent. */
+/* Liveness: can some number in the magnitude range [lo, hi] (hi excluded
+ * when hi_open) with the frame's sign meet the bounds? Numbers that cannot
+ * are refused at their first hopeless digit, so the mask never leads into
+ * a dead end. */
+static bool mag_ok(const struct gnode *nd, bool neg, double lo, double hi, bool hi_open) {
+    double vlo = neg ? -hi : lo, vhi = neg ? -lo : hi; /* the open end is vhi (pos) or vlo (neg) */
+    bool lo_open = neg && hi_open, up_open = !neg && hi_open;
+    if (nd->has_min) {
+        if (up_open || nd->excl_min ? !(vhi > nd->minimum) : !(vhi >= nd->minimum)) return false;
+    }
+    if (nd->has_max) {
+        if (lo_open || nd->excl_max ? !(vlo < nd->maximum) : !(vlo <= nd->maximum)) return false;
+    }
+    return true;
+}
+
+static bool num_viable(const struct gnode *nd, const struct gframe *f, bool int_only) {
+    if (!nd->has_min && !nd->has_max) return true;
+    bool neg = f->sub != 0;
+    double m = f->num;
+    switch (f->phase) {
+    case N_ZERO:
+        return mag_ok(nd, neg, 0, int_only ? 0 : 1, !int_only);
+    case N_DOT:
+        return mag_ok(nd, neg, m, m + 1, true);
+    case N_FRAC: {
+        double scale = pow(10.0, -f->fdig);
+        return mag_ok(nd, neg, m * scale, (m + 1) * scale, true);
+    }
+    default: /* N_INT: more digits scale m by 10^k, a fraction adds [0, 1) */
+        for (int k = 0; k <= 300; k++) {
+            double p = pow(10.0, k), a = m * p, b = int_only ? (m + 1) * p - 1 : (m + 1) * p;
+            if (mag_ok(nd, neg, a, b, !int_only)) return true;
+            if (nd->has_max && !neg && a > nd->maximum) break;
+            if (nd->has_min && neg && -a < nd->minimum) break;
+        }
+        return false;
+    }
+}
+
+/* f->sub: negative sign; f->u8lo: negative exponent. Numbers of a node with
+ * bounds are written without exponent (liveness is decidable without it);
+ * magnitudes stay below 1e300 so every accepted number parses as a double. */
 static int num_byte(const struct g4_grammar *g, struct gframe *f, uint8_t b) {
     const struct gnode *nd = &g->nodes[f->node];
     bool int_only = !(nd->types & GT_NUM);
+    bool bounded = nd->has_min || nd->has_max;
     bool digit = b >= '0' && b <= '9';
     int d = b - '0';
     switch (f->phase) {
     case N_START:
         if (b == '-') {
-            if (nd->has_min && (nd->minimum > 0 || (nd->minimum == 0 && nd->excl_min))) return R_REJECT;
+            if (nd->has_min && (nd->excl_min ? nd->minimum >= 0 : nd->minimum > 0)) return R_REJECT;
+            if (nd->has_min && int_only && nd->minimum > -1) return R_REJECT; /* only "-0" left */
             f->sub = 1;
             f->phase = N_MINUS;
             return R_OK;
@@ -128,25 +173,20 @@ static int num_byte(const struct g4_grammar *g, struct gframe *f, uint8_t b) {
         if (!digit) return R_REJECT;
         f->phase = d == 0 ? N_ZERO : N_INT;
         f->num = d;
-        return R_OK;
+        return num_viable(nd, f, int_only) ? R_OK : R_REJECT;
     case N_INT:
         if (digit) {
+            if (f->num > 1e299) return R_REJECT;
             f->num = f->num * 10 + d;
-            if (int_only) { /* more digits only grow the magnitude: prune early */
-                if (!f->sub && nd->has_max && (nd->excl_max ? f->num >= nd->maximum : f->num > nd->maximum))
-                    return R_REJECT;
-                if (f->sub && nd->has_min && (nd->excl_min ? -f->num <= nd->minimum : -f->num < nd->minimum))
-                    return R_REJECT;
-            }
-            return R_OK;
+            return num_viable(nd, f, int_only) ? R_OK : R_REJECT;
         }
         /* fall through */
     case N_ZERO:
         if (!int_only && b == '.') {
             f->phase = N_DOT;
-            return R_OK;
+            return num_viable(nd, f, int_only) ? R_OK : R_REJECT;
         }
-        if (!int_only && (b == 'e' || b == 'E')) {
+        if (!int_only && !bounded && (b == 'e' || b == 'E')) {
             f->phase = N_E;
             return R_OK;
         }
@@ -154,13 +194,15 @@ static int num_byte(const struct g4_grammar *g, struct gframe *f, uint8_t b) {
     case N_DOT:
     case N_FRAC:
         if (digit) {
+            if (f->fdig >= 300) return R_REJECT;
             f->num = f->num * 10 + d;
-            if (f->fdig < 30000) f->fdig++;
+            f->fdig++;
             f->phase = N_FRAC;
-            return R_OK;
+            if (f->num > 1e300) return R_REJECT;
+            return num_viable(nd, f, int_only) ? R_OK : R_REJECT;
         }
         if (f->phase == N_DOT) return R_REJECT;
-        if (b == 'e' || b == 'E') {
+        if (!bounded && (b == 'e' || b == 'E')) {
             f->phase = N_E;
             return R_OK;
         }
@@ -179,7 +221,11 @@ static int num_byte(const struct g4_grammar *g, struct gframe *f, uint8_t b) {
         return R_OK;
     case N_EXP:
         if (digit) {
-            if (f->exp < 10000) f->exp = (int16_t)(f->exp * 10 + d);
+            if (f->exp >= 1000) return R_REJECT;
+            int e = f->exp * 10 + d;
+            /* keep |value| < 1e300: log10(mantissa) + exponent - fraction digits */
+            if (!f->u8lo && log10(f->num > 0 ? f->num : 1) + e - f->fdig > 300) return R_REJECT;
+            f->exp = (int16_t)e;
             return R_OK;
         }
         return num_in_bounds(nd, f) ? R_PASS : R_REJECT;
@@ -346,11 +392,17 @@ static bool required_done(const struct gnode *nd, const struct gframe *f) {
     return (nd->required & ~f->bits) == 0;
 }
 
+/* More keys are possible: additional ones, or declared ones not seen yet. */
+static bool more_keys(const struct gnode *nd, const struct gframe *f) {
+    return nd->addl >= 0 || (low_bits(nd->n_props) & ~f->bits) != 0;
+}
+
 static int start_key(const struct g4_grammar *g, struct gthread *t, struct gframe *f, uint8_t b) {
     const struct gnode *nd = &g->nodes[f->node];
     bool gemma = g->flavor == FLAVOR_GEMMA;
     if (!gemma && b != '"') return R_REJECT;
     if (gemma && (b == G4_SYM_QUOTE || b == '"')) return R_REJECT;
+    if (!more_keys(nd, f)) return R_REJECT; /* no dead end after '{' or ',' */
     uint64_t seen = f->bits;
     f->phase = O_INKEY;
     struct gframe *k = push(t, gemma ? F_BAREKEY : F_KEY, f->node);
@@ -374,7 +426,7 @@ static int obj_byte(const struct g4_grammar *g, struct gthread *t, struct gframe
             return R_OK;
         }
         if (f->phase == O_AFTER) {
-            if (b != ',') return R_REJECT;
+            if (b != ',' || !more_keys(nd, f)) return R_REJECT;
             f->phase = O_KEYWS;
             return R_OK;
         }

@@ -148,6 +148,7 @@ static int sample(const struct g4_grammar *g, uint64_t *rng, char *out, int cap)
         }
         if (!na) {
             if (g4_grammar_is_complete(s)) result = len;
+            else CHECKF(0, "dead end: no byte allowed after '%.*s'", len, out);
             break;
         }
         uint8_t b = (nc && (len > cap / 4 || rnd(rng) % 3 == 0)) ? closers[rnd(rng) % nc] : allowed[rnd(rng) % na];
@@ -188,7 +189,7 @@ static void test_schema_fixtures(void) {
                 CHECKF(0, "schema %zu doc '%s': matcher %s, jsonschema %s", i, text, got ? "accepts" : "rejects",
                        want ? "valid" : "invalid");
         }
-        for (int k = 0; k < 6; k++) {
+        for (int k = 0; k < 30; k++) {
             char buf[512];
             int n = sample(g, &rng, buf, 200);
             if (n < 0) continue;
@@ -454,6 +455,19 @@ static void test_mask_small(void) {
     }
     g4_grammar_state_free(s);
     g4_grammar_free(g);
+    /* no dead ends: once every declared key of a closed object is used, ','
+     * is not offered */
+    json_t *closed = json_loads("{\"type\":\"object\",\"properties\":{\"a\":{\"type\":\"integer\"}},"
+                                "\"additionalProperties\":false}", 0, NULL);
+    CHECK(g4_grammar_compile_json(closed, NULL, &g, NULL, 0, NULL) == G4_OK);
+    CHECK(g4_grammar_state_new(g, &s, NULL) == G4_OK);
+    CHECK(g4_grammar_accept_bytes(s, "{\"a\":1", 6));
+    CHECK(!g4_grammar_accept_bytes(s, ",", 1));
+    g4_grammar_state_reset(s);
+    CHECK(g4_grammar_accept_bytes(s, "{\"a\":1}", 7) && g4_grammar_is_complete(s));
+    g4_grammar_state_free(s);
+    g4_grammar_free(g);
+    json_decref(closed);
     json_t *tools = json_loads(TOOLS, 0, NULL);
     CHECK(g4_grammar_compile_tools(tools, NULL, &g, NULL, 0, NULL) == G4_OK);
     CHECK(g4_grammar_state_new(g, &s, NULL) == G4_OK);
