@@ -295,6 +295,28 @@ static bool is_number(const char *s, size_t n) {
     return i == n;
 }
 
+/* A number that overflows a double (1e999) is kept as a string: every JSON
+ * parser can then read the arguments. */
+static bool finite_number(const char *s, size_t n) {
+    size_t i = 0;
+    long digits = 0, exp = 0; /* decimal digits before the point (no leading zeros), exponent */
+    bool lead = true;
+    if (i < n && s[i] == '-') i++;
+    for (; i < n && s[i] >= '0' && s[i] <= '9'; i++) {
+        if (s[i] != '0') lead = false;
+        if (!lead) digits++;
+    }
+    while (i < n && s[i] != 'e' && s[i] != 'E') i++;
+    if (i < n) {
+        i++;
+        bool neg = i < n && s[i] == '-';
+        if (i < n && (s[i] == '-' || s[i] == '+')) i++;
+        for (; i < n && exp < 100000; i++) exp = exp * 10 + (s[i] - '0');
+        if (neg) exp = -exp;
+    }
+    return digits + exp <= 300; /* locale-free: |x| < 1e300 */
+}
+
 static bool eq(const char *s, size_t n, const char *lit) { return n == strlen(lit) && memcmp(s, lit, n) == 0; }
 
 /* Emits a bare scalar: JSON literal or number as is, Python literals mapped,
@@ -306,7 +328,7 @@ static void bare_flush(P *p) {
     if (n == 0 || eq(s, n, "null") || eq(s, n, "None")) args_s(p, "null");
     else if (eq(s, n, "true") || eq(s, n, "True")) args_s(p, "true");
     else if (eq(s, n, "false") || eq(s, n, "False")) args_s(p, "false");
-    else if (is_number(s, n)) emit_text(p, G4_OUT_TOOL_ARGS, s, n);
+    else if (is_number(s, n) && finite_number(s, n)) emit_text(p, G4_OUT_TOOL_ARGS, s, n);
     else if (n >= 2 && s[0] == '\'' && s[n - 1] == '\'') args_jstr(p, s + 1, n - 2);
     else args_jstr(p, s, n);
 }

@@ -49,7 +49,7 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size) {
     bool ok = g4_grammar_accept_bytes(s, doc, n);
     if (ok && g4_grammar_is_complete(s)) {
         if (mode != 2) {
-            json_t *v = json_loadb(doc, n, JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
+            json_t *v = json_loadb(doc, n, JSON_DECODE_ANY | JSON_ALLOW_NUL | JSON_DECODE_INT_AS_REAL, NULL);
             if (!v) abort();
             json_decref(v);
         } else if (!memchr(doc, '<', n)) {
@@ -75,7 +75,7 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size) {
             for (size_t i = 0; i < json_array_size(calls); i++) {
                 const char *a = json_string_value(
                     json_object_get(json_object_get(json_array_get(calls, i), "function"), "arguments"));
-                json_t *v = json_loads(a, JSON_ALLOW_NUL, NULL);
+                json_t *v = json_loads(a, JSON_ALLOW_NUL | JSON_DECODE_INT_AS_REAL, NULL);
                 if (!v || !json_is_object(v)) abort();
                 json_decref(v);
             }

@@ -171,6 +171,9 @@ static const struct tcase CASES[] = {
      NULL, NULL, {{"f", "{\"my key\":\"v\\\"w\\\\u00e9\",\"k2\":\"s\"}"}}, "tool_calls", 0},
     {"unquoted string values and python literals", TOOLS, "<|tool_call>call:f{city:San Francisco , ok:True,n:None}",
      NULL, NULL, {{"f", "{\"city\":\"San Francisco\",\"ok\":true,\"n\":null}"}}, "tool_calls", 0},
+    {"huge numbers stay parseable", TOOLS, "<|tool_call>call:f{a:1e999,b:123456789012345678901234567890,c:-2.5e-400}",
+     NULL, NULL, {{"f", "{\"a\":\"1e999\",\"b\":123456789012345678901234567890,\"c\":-2.5e-400}"}},
+     "tool_calls", 0},
     {"trailing commas and holes", TOOLS, "<|tool_call>call:f{a:[1,,2,],b:,}<tool_call|>", NULL, NULL,
      {{"f", "{\"a\":[1,2],\"b\":null}"}}, "tool_calls", 0},
     {"malformed head is an error", TOOLS, "<|tool_call>oops not a call<tool_call|>After", "After", NULL, {{0}},
@@ -227,7 +230,7 @@ static void check_case(const struct tcase *tc) {
         CHECKF(strcmp(json_string_value(json_object_get(fn, "name")), tc->calls[i][0]) == 0, "%s: name %s",
                tc->name, json_string_value(json_object_get(fn, "name")));
         const char *args = json_string_value(json_object_get(fn, "arguments"));
-        json_t *got = json_loads(args, 0, NULL), *want = json_loads(tc->calls[i][1], 0, NULL);
+        json_t *got = json_loads(args, JSON_DECODE_INT_AS_REAL, NULL), *want = json_loads(tc->calls[i][1], JSON_DECODE_INT_AS_REAL, NULL);
         CHECKF(want != NULL, "%s: bad expected JSON", tc->name);
         CHECKF(got && json_is_object(got) && json_equal(got, want), "%s: call %zu arguments %s, expected %s",
                tc->name, i, args, tc->calls[i][1]);
@@ -347,7 +350,7 @@ static void test_random_markup(void) {
         for (size_t i = 0; i < json_array_size(calls); i++) {
             const char *a = json_string_value(json_object_get(json_object_get(json_array_get(calls, i), "function"),
                                                               "arguments"));
-            json_t *j = json_loads(a, 0, NULL);
+            json_t *j = json_loads(a, JSON_DECODE_INT_AS_REAL, NULL);
             CHECKF(j && json_is_object(j), "invalid arguments %s from input %s", a, in);
             json_decref(j);
         }
