@@ -105,6 +105,12 @@ g4_status g4_grammar_vocab_new(int n_tokens, const char *const *bytes, const uin
 void g4_grammar_vocab_free(struct g4_grammar_vocab *v);
 int g4_grammar_vocab_size(const struct g4_grammar_vocab *v);
 
+/* Advances `s` by token `id` exactly as the mask judges it: its bytes, its
+ * symbol (special tokens), or, for an end token, nothing (returns whether
+ * the state is complete). Returns false if the token is not allowed; the
+ * state is then dead. Thread-safe for distinct states. */
+bool g4_grammar_accept_token(const struct g4_grammar_vocab *v, struct g4_grammar_state *s, int id);
+
 /* Fills `mask` ((n_tokens+63)/64 words, bit i%64 of word i/64) with the tokens
  * whose bytes the grammar accepts from state `s` (s is not changed). Uses a
  * scratch state stack inside `v`, so one vocab serves one thread at a time. */

@@ -34,6 +34,9 @@ struct g4_grammar_vocab {
     uint32_t n_nodes, cap_nodes;
     int32_t *tok_next[3]; /* per trie: next token ending at the same node, or -1 */
     int32_t *ends;      /* end-of-generation tokens */
+    uint32_t *tok_off;  /* [n_tokens+1] token i's accepted bytes: tok_bytes[tok_off[i] .. tok_off[i+1]) */
+    uint8_t *tok_bytes; /* empty for never-allowed tokens; the symbol for special ones */
+    uint8_t *tok_kind;
     int n_ends;
     int max_len;
     struct g4_grammar_state *scratch; /* max_len + 1 states */
@@ -126,12 +129,21 @@ g4_status g4_grammar_vocab_new(int n_tokens, const char *const *bytes, const uin
         v->root[c] = (uint32_t)r;
     }
     v->ends = malloc((size_t)n_tokens * sizeof *v->ends);
-    if (!v->ends) goto oom;
+    v->tok_off = calloc((size_t)n_tokens + 1, sizeof *v->tok_off);
+    v->tok_kind = calloc((size_t)n_tokens, 1);
+    uint64_t total = 0;
+    for (int i = 0; i < n_tokens; i++) total += lens[i] <= 4096 ? lens[i] : 0;
+    v->tok_bytes = total < (1ull << 31) ? malloc(total + 1) : NULL;
+    if (!v->ends || !v->tok_off || !v->tok_kind || !v->tok_bytes) goto oom;
+    uint32_t used = 0;
     for (int i = 0; i < n_tokens; i++) {
         int kind = kinds ? kinds[i] : G4_VOCAB_NORMAL;
         const uint8_t *b = (const uint8_t *)bytes[i];
         uint32_t len = lens[i];
         for (int c = 0; c < 3; c++) v->tok_next[c][i] = -1;
+        v->tok_off[i] = used;
+        v->tok_off[i + 1] = used;
+        v->tok_kind[i] = (uint8_t)kind;
         if (kind == G4_VOCAB_END) {
             v->ends[v->n_ends++] = i;
             continue;
@@ -142,6 +154,8 @@ g4_status g4_grammar_vocab_new(int n_tokens, const char *const *bytes, const uin
                 if (b && strlen(SYMBOLS[k].s) == len && memcmp(SYMBOLS[k].s, b, len) == 0) sym = SYMBOLS[k].sym;
             for (int c = 0; c < 3 && sym; c++)
                 if (!insert(v, v->root[c], v->tok_next[c], i, &sym, 1)) goto oom;
+            if (sym) v->tok_bytes[used++] = sym;
+            v->tok_off[i + 1] = used;
             continue;
         }
         if (!b || len == 0 || len > 4096) continue;
@@ -149,6 +163,9 @@ g4_status g4_grammar_vocab_new(int n_tokens, const char *const *bytes, const uin
         for (uint32_t k = 0; k < len && ok; k++) ok = b[k] < 0xF8;
         if (!ok) continue;
         if (!insert(v, v->root[0], v->tok_next[0], i, b, len)) goto oom;
+        memcpy(v->tok_bytes + used, b, len);
+        used += len;
+        v->tok_off[i + 1] = used;
         for (int c = CLS_JSON; c <= CLS_GEMMA; c++) {
             int cps = plain_cps(b, len, c);
             if (cps < 0) {
@@ -182,11 +199,29 @@ void g4_grammar_vocab_free(struct g4_grammar_vocab *v) {
         for (int k = 0; k <= PLAIN_LE_MAX; k++) free(v->plain_le[c][k]);
     }
     free(v->ends);
+    free(v->tok_off);
+    free(v->tok_bytes);
+    free(v->tok_kind);
     free(v->scratch);
     free(v);
 }
 
 int g4_grammar_vocab_size(const struct g4_grammar_vocab *v) { return v ? v->n_tokens : 0; }
+
+bool g4_grammar_accept_token(const struct g4_grammar_vocab *v, struct g4_grammar_state *s, int id) {
+    if (!v || !s || id < 0 || id >= v->n_tokens || s->dead) return false;
+    if (v->tok_kind[id] == G4_VOCAB_END) {
+        if (g4_grammar_is_complete(s)) return true;
+        s->dead = true;
+        return false;
+    }
+    uint32_t a = v->tok_off[id], b = v->tok_off[id + 1];
+    if (a == b) {
+        s->dead = true;
+        return false;
+    }
+    return g4_grammar_accept_bytes(s, v->tok_bytes + a, b - a);
+}
 
 static void walk(struct g4_grammar_vocab *v, const int32_t *next, uint32_t first, int depth, uint64_t *mask) {
     const struct g4_grammar_state *parent = &v->scratch[depth];

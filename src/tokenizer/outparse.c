@@ -979,6 +979,10 @@ void g4_outparse_free(struct g4_outparse *p) {
 
 int g4_outparse_n_tool_calls(const struct g4_outparse *p) { return p ? p->n_calls : 0; }
 
+bool g4_outparse_in_reasoning(const struct g4_outparse *p) {
+    return p && (p->s == S_REASON || p->s == S_CHAN_NAME);
+}
+
 g4_status g4_outparse_feed(struct g4_outparse *p, const char *text, size_t n, g4_error *err) {
     if (!p || (!text && n)) return g4_fail(err, G4_ERR_INVALID_ARG, "outparse: NULL argument");
     if (p->finished) return g4_fail(err, G4_ERR_INVALID_ARG, "outparse: feed after finish");

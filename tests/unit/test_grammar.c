@@ -447,6 +447,11 @@ static bool mask_matches_brute(struct g4_grammar_vocab *v, const struct g4_gramm
             want = clean && g4_grammar_accept_bytes(t, bytes[i], lens[i]);
         }
         bool got = (mask[i >> 6] >> (i & 63)) & 1;
+        g4_grammar_state_copy(t, s);
+        if (g4_grammar_accept_token(v, t, i) != got && ++bad <= 5) {
+            ok = false;
+            CHECKF(0, "token %d: accept_token disagrees with the mask (%d)", i, got);
+        }
         if (got != want) {
             ok = false;
             if (++bad <= 5) CHECKF(0, "token %d ('%.*s'): mask %d, brute force %d", i, (int)lens[i], bytes[i], got, want);

@@ -316,9 +316,30 @@ static void test_holdback(void) {
     CHECK(r.s && strcmp(r.s, "\n[C]Hi ") == 0);
     CHECK(g4_outparse_feed(p, "_call>call:f{}", 14, NULL) == G4_OK);
     CHECK(r.s && strstr(r.s, "<|tool") == NULL && strstr(r.s, "[S0") != NULL);
+    CHECK(g4_outparse_feed(p, "call:g{a:<|\"|>hel", 17, NULL) == G4_OK); /* arguments stream before the end */
+    CHECK(r.s && strstr(r.s, "[A1]{\"a\":\"hel") != NULL);
+    CHECK(g4_outparse_feed(p, "lo<|\"|>}", 9, NULL) == G4_OK);
+    CHECK(r.s && strstr(r.s, "[A1]{\"a\":\"hello\"}\n[E1]") != NULL);
     CHECK(g4_outparse_feed(p, "\xe2\x82", 2, NULL) == G4_OK); /* half a euro sign */
     CHECK(g4_outparse_finish(p, false, NULL) == G4_OK);
     CHECK(g4_outparse_feed(p, "x", 1, NULL) == G4_ERR_INVALID_ARG);
+    g4_outparse_free(p);
+    free(r.s);
+}
+
+/* Reasoning attribution per token, for reasoning_tokens. */
+static void test_in_reasoning(void) {
+    static const char *toks[] = {"<|channel>", "thought", "\n", "Let", " me", "<channel|>", "Hi", "<turn|>"};
+    static const bool want[] = {true, true, true, true, true, false, false, false};
+    struct rec r = {0};
+    r.last = -1;
+    struct g4_outparse *p = NULL;
+    CHECK(g4_outparse_init(&p, NULL, rec_cb, &r, NULL) == G4_OK);
+    CHECK(!g4_outparse_in_reasoning(p));
+    for (size_t i = 0; i < G4_ARRAY_LEN(toks); i++) {
+        CHECK(g4_outparse_feed(p, toks[i], strlen(toks[i]), NULL) == G4_OK);
+        CHECKF(g4_outparse_in_reasoning(p) == want[i], "after token %zu", i);
+    }
     g4_outparse_free(p);
     free(r.s);
 }
@@ -369,6 +390,7 @@ int main(void) {
     RUN(test_ids);
     RUN(test_length);
     RUN(test_holdback);
+    RUN(test_in_reasoning);
     RUN(test_random_markup);
     return test_done();
 }
