@@ -36,6 +36,7 @@ struct g4_grammar_state;
 struct g4_grammar_opts {
     int max_ws;              /* longest whitespace run; 0 means the default 20 */
     bool ignore_unsupported; /* compile anyway, ignoring unsupported keywords */
+    bool closed_objects;     /* an absent additionalProperties means false, not true */
 };
 
 struct g4_grammar_tool_opts {
@@ -44,6 +45,7 @@ struct g4_grammar_tool_opts {
     bool parallel;       /* more than one call may follow */
     int max_ws;
     bool ignore_unsupported;
+    bool closed_objects; /* no undeclared argument keys unless additionalProperties says so */
 };
 
 /* Compiles `schema` (NULL: any JSON object, the json_object response mode)

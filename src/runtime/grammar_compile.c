@@ -26,6 +26,7 @@ struct cctx {
     int32_t *memo_val;
     int n_memo, cap_memo;
     int depth;
+    bool closed; /* absent additionalProperties = false */
 };
 
 static bool grow(struct cctx *c, void **p, int32_t *cap, int32_t need, size_t elem) {
@@ -318,6 +319,8 @@ static int32_t compile_object(struct cctx *c, int32_t idx, const json_t *s, cons
         int32_t a = json_is_false(addl) ? -1 : compile(c, addl, sub);
         if (c->st) return -1;
         g->nodes[idx].addl = a;
+    } else if (c->closed) {
+        g->nodes[idx].addl = -1;
     }
     const char *names[MAX_PROPS];
     int32_t nodes[MAX_PROPS];
@@ -594,7 +597,7 @@ g4_status g4_grammar_compile_json(const json_t *schema, const struct g4_grammar_
     struct g4_grammar *g = grammar_new(FLAVOR_JSON, opts ? opts->max_ws : 0);
     if (!g) return g4_fail(err, G4_ERR_NOMEM, "grammar: out of memory");
     struct cctx c = {.g = g, .doc = schema, .err = err, .ignore = opts && opts->ignore_unsupported,
-                     .unsup = unsupported_out, .cap = cap};
+                     .unsup = unsupported_out, .cap = cap, .closed = opts && opts->closed_objects};
     if (!grammar_base(&c) && c.st == G4_OK) c.st = g4_fail(err, G4_ERR_NOMEM, "grammar: out of memory");
     if (c.st == G4_OK) {
         if (schema) {
@@ -624,7 +627,7 @@ g4_status g4_grammar_compile_tools(const json_t *tools, const struct g4_grammar_
     g->allow_thought = opts && opts->allow_thought;
     g->parallel = opts && opts->parallel;
     struct cctx c = {.g = g, .err = err, .ignore = opts && opts->ignore_unsupported, .unsup = unsupported_out,
-                     .cap = cap};
+                     .cap = cap, .closed = opts && opts->closed_objects};
     if (!grammar_base(&c) && c.st == G4_OK) c.st = g4_fail(err, G4_ERR_NOMEM, "grammar: out of memory");
     int32_t fn_nodes[MAX_LITS];
     const char *fn_names[MAX_LITS];

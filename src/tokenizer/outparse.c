@@ -772,8 +772,9 @@ static void flush_hold_content(P *p) {
 
 static void cstart_step(P *p, enum tok t, const char *u, int n) {
     char c = (t == T_NONE && n == 1) ? u[0] : 0;
+    if (t == T_QUOTE || t == T_DROP || t == T_CHAN_CLOSE || t == T_CALL_CLOSE) return; /* stray markup */
     if (t != T_NONE) {
-        if (p->hold_nonws == 0 && t != T_QUOTE && t != T_DROP && t != T_CHAN_CLOSE) p->hold.n = 0;
+        if (p->hold_nonws == 0) p->hold.n = 0; /* whitespace before a call, a channel or the end */
         flush_hold_content(p);
         p->s = S_CONTENT;
         step(p, t, u, n);

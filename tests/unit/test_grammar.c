@@ -351,6 +351,21 @@ static void test_tool_grammar(void) {
     g4_grammar_free(g);
     named.only = "missing";
     CHECK(g4_grammar_compile_tools(tools, &named, &g, NULL, 0, &e) == G4_ERR_INVALID_ARG);
+    /* closed objects: `now` (no parameters) takes only {} */
+    struct g4_grammar_tool_opts closed = {.closed_objects = true};
+    CHECK(g4_grammar_compile_tools(tools, &closed, &g, NULL, 0, &e) == G4_OK);
+    CHECK(accepts_text(g, "<|tool_call>call:now{}<tool_call|>"));
+    CHECK(!accepts_text(g, "<|tool_call>call:now{x:1}<tool_call|>"));
+    g4_grammar_free(g);
+    /* unsupported keywords inside parameters are named with their path */
+    json_t *bad = json_loads("[{\"type\":\"function\",\"function\":{\"name\":\"f\",\"parameters\":{\"type\":"
+                             "\"object\",\"properties\":{\"x\":{\"type\":\"string\",\"pattern\":\"a+\"}}}}}]",
+                             0, NULL);
+    CHECK(g4_grammar_compile_tools(bad, NULL, &g, NULL, 0, &e) == G4_ERR_UNSUPPORTED);
+    CHECKF(strstr(e.message, "pattern at tools[0].parameters/properties/x") != NULL, "%s", e.message);
+    json_decref(bad);
+    named.only = "missing";
+    CHECK(g4_grammar_compile_tools(tools, &named, &g, NULL, 0, &e) == G4_ERR_INVALID_ARG);
     json_decref(tools);
 }
 

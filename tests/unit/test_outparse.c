@@ -193,6 +193,8 @@ static const struct tcase CASES[] = {
     {"gemma 3 end of turn", 0, "Hi<end_of_turn>\n", "Hi", NULL, {{0}}, "stop", 0},
     {"whitespace-only content dropped before call", TOOLS,
      "<|channel>thought\nx<channel|>\n\n<|tool_call>call:a{}<tool_call|>", NULL, "x", {{"a", "{}"}}, "tool_calls", 0},
+    {"stray markup at content start keeps call detection", TOOLS, "<channel|><bos>\ncall:a{}", NULL, NULL,
+     {{"a", "{}"}}, "tool_calls", 0},
     {"channel without newline", TOOLS, "<|channel>thought<channel|>Yes", "Yes", NULL, {{0}}, "stop", 0},
 };
 
