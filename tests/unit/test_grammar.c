@@ -682,6 +682,60 @@ static void test_mask_262k(void) {
         g4_grammar_free(g);
         json_decref(tools);
     }
+    /* token-level generation: random allowed tokens (closing ones favoured)
+     * until an end token is picked; the text must parse and validate */
+    CHECK(g4_grammar_compile_json(schema, NULL, &g, NULL, 0, NULL) == G4_OK);
+    CHECK(g4_grammar_state_new(g, &s, NULL) == G4_OK);
+    size_t words = (size_t)(n + 63) / 64;
+    uint64_t *mask = malloc(words * 8);
+    int *allowed = malloc((size_t)n * sizeof *allowed), *closing = malloc((size_t)n * sizeof *closing);
+    uint64_t rng = 4242;
+    int generated = 0;
+    for (int doc = 0; doc < 8; doc++) {
+        char text[2048];
+        size_t tl = 0;
+        bool ended = false;
+        g4_grammar_state_reset(s);
+        for (int step = 0; step < 200 && !ended; step++) {
+            CHECK(g4_grammar_fill_mask(v, s, mask, NULL) == G4_OK);
+            int na = 0, nc = 0, end = -1;
+            for (size_t w = 0; w < words; w++)
+                for (uint64_t m = mask[w]; m; m &= m - 1) {
+                    int id = (int)(w * 64) + __builtin_ctzll(m);
+                    if (kinds[id] == G4_VOCAB_END) end = id;
+                    allowed[na++] = id;
+                    if (memchr(bytes[id], '"', lens[id]) || memchr(bytes[id], '}', lens[id]) ||
+                        memchr(bytes[id], ']', lens[id]) || memchr(bytes[id], ',', lens[id]))
+                        closing[nc++] = id;
+                }
+            CHECKF(na > 0, "no allowed token after '%.*s'", (int)tl, text);
+            if (!na) break;
+            int id = end >= 0 ? end : (nc && rnd(&rng) % 2) ? closing[rnd(&rng) % nc] : allowed[rnd(&rng) % na];
+            CHECK(g4_grammar_accept_token(v, s, id));
+            if (kinds[id] == G4_VOCAB_END) {
+                ended = true;
+            } else if (tl + lens[id] < sizeof text) {
+                memcpy(text + tl, bytes[id], lens[id]);
+                tl += lens[id];
+            } else {
+                break;
+            }
+        }
+        if (!ended) continue;
+        generated++;
+        if (getenv("G4_GRAMMAR_BENCH")) fprintf(stderr, "generated: %.*s\n", (int)tl, text);
+        json_error_t je;
+        json_t *val = json_loadb(text, tl, JSON_DECODE_INT_AS_REAL, &je);
+        CHECKF(val != NULL, "generated '%.*s' is not JSON: %s", (int)tl, text, je.text);
+        CHECKF(!val || validate(schema, schema, val), "generated '%.*s' does not validate", (int)tl, text);
+        json_decref(val);
+    }
+    CHECKF(generated >= 4, "only %d token-level documents completed", generated);
+    free(mask);
+    free(allowed);
+    free(closing);
+    g4_grammar_state_free(s);
+    g4_grammar_free(g);
     json_decref(schema);
     g4_grammar_vocab_free(v);
     for (int i = 0; i < n; i++) free(bytes[i]);
