@@ -86,12 +86,15 @@ def make_config(name):
     from transformers import Gemma4ForCausalLM, Gemma4TextConfig
     if name == "gemma4_e2b":
         # E2B structure: 4:1 pattern (period 5), PLE, KV sharing, double-wide
-        # MLP in the KV-shared layers, no K=V, 1 KV head everywhere.
+        # MLP in the KV-shared layers, no K=V, 1 KV head everywhere.  As in the
+        # real E2B (layers 15..34 shared, 13 = S and 14 = F the producers), the
+        # last non-shared layer is a full one: layers 5..9 reuse 3 (S) / 4 (F).
+        # llama.cpp assumes exactly that order (it aborts on the reverse).
         layer_types = ["full_attention" if (i + 1) % 5 == 0 else "sliding_attention" for i in range(10)]
         cfg = Gemma4TextConfig(**gemma4_common(
             num_hidden_layers=10, layer_types=layer_types, num_key_value_heads=1,
             intermediate_size=32, hidden_size_per_layer_input=8,
-            vocab_size_per_layer_input=VOCAB, num_kv_shared_layers=4,
+            vocab_size_per_layer_input=VOCAB, num_kv_shared_layers=5,
             use_double_wide_mlp=True, attention_k_eq_v=False))
         return Gemma4ForCausalLM, cfg
     if name == "gemma4_moe":
