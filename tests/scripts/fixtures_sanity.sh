@@ -159,6 +159,11 @@ def check_model(d):
     if gr["prompt_ids"] != ids[:len(gr["prompt_ids"])]:
         fail(f"{d}: greedy prompt is not a prefix of input_ids")
     st = load_safetensors(os.path.join(d, "model.safetensors"))
+    if meta["dtype"] == "bfloat16":
+        # the BF16 copy must hold exactly the F32 model's weights (bf16-exact values)
+        ref = load_safetensors(os.path.join(d, "..", os.path.basename(d)[:-len("_bf16")], "model.safetensors"))
+        if sorted(ref) != sorted(st) or any(not np.array_equal(ref[k], st[k]) for k in st):
+            fail(f"{d}: BF16 weights differ from the F32 model's")
     for gname, info in (meta.get("gguf") or {}).items():
         check_gguf(d, os.path.join(d, gname), st, cfg, info["outtype"] == "q8_0")
 
