@@ -166,6 +166,10 @@ def check_model(d):
             fail(f"{d}: BF16 weights differ from the F32 model's")
     for gname, info in (meta.get("gguf") or {}).items():
         check_gguf(d, os.path.join(d, gname), st, cfg, info["outtype"] == "q8_0")
+        if "logits_file" in info:
+            n = os.path.getsize(os.path.join(d, info["logits_file"])) // 4
+            if n != T * V:
+                fail(f"{d}: {info['logits_file']} has {n} floats, want {T}*{V}")
 
 for name in sorted(os.listdir(ROOT)):
     check_model(os.path.join(ROOT, name))
