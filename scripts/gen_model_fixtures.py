@@ -417,8 +417,9 @@ def run_model(name, out_root, llama_cpp):
         mb64.load_state_dict({k: v.to(torch.float64) for k, v in mb.state_dict().items()})
         mb64 = mb64.to(torch.float64)
         lb64 = forward_logits(mb64, ids)
-        btoks, bgaps, bglog = greedy(mb, gcfg, ids[:PROMPT_LEN])
-        write_f32(db / "greedy_logits_bf16.bin", bglog)
+        # (per-step bf16 logits are not stored: HF's bf16 compute drifts too far
+        # from exact on these models to be a useful step-by-step reference)
+        btoks, bgaps, _ = greedy(mb, gcfg, ids[:PROMPT_LEN])
         (db / "greedy.json").write_text(json.dumps({
             "prompt_ids": ids[:PROMPT_LEN], "tokens": btoks, "top2_gap": bgaps,
             "eos_token_id": EOS_IDS, "suppress_tokens": SUPPRESS_IDS,
