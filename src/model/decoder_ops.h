@@ -1,0 +1,42 @@
+/* decoder_ops.h — the numeric steps the decoder is built from (private).
+ * Each op works on row-major f32 activations [n][ld] and is split across the
+ * thread pool by rows (matmul: by output rows; the rest: by tokens). Every
+ * op reads its weights through struct g4_mat, so any weight type the loader
+ * reads works. Ops allocate nothing: per-thread temporaries come from the
+ * caller's scratch (`tmp`, g4_dec_ops_tmp_floats() floats per thread). */
+#ifndef G4_MODEL_DECODER_OPS_H
+#define G4_MODEL_DECODER_OPS_H
+
+#include "model/decoder.h"
+
+#include <math.h>
+
+/* Work split: fn(ctx, ith, i0, i1) handles items [i0, i1) on thread ith. */
+typedef void (*g4_dec_range_fn)(void *ctx, int ith, int64_t i0, int64_t i1);
+int g4_dec_threads(struct g4_pool *tp);
+void g4_dec_par_for(struct g4_pool *tp, int64_t n, int64_t grain, g4_dec_range_fn fn, void *ctx);
+
+/* Floats of per-thread temporary the ops need for matrices up to `max_cols`. */
+size_t g4_dec_ops_tmp_floats(int64_t max_cols);
+
+/* y[t][r] = sum_c W[r][c] * x[t][c] for t < n, r < W->rows.
+ * x has row stride ldx >= W->cols, y has row stride ldy >= W->rows.
+ * tmp: per-thread temporaries. */
+void g4_dec_matmul(struct g4_pool *tp, const struct g4_mat *w, const float *x, int n, int64_t ldx,
+                   float *y, int64_t ldy, float *tmp);
+
+/* y = rmsnorm(x) * w over groups of `dim` (n_rows rows), w NULL = no scale.
+ * x and y may alias. */
+void g4_dec_rmsnorm(struct g4_pool *tp, const float *x, float *y, int64_t n_rows, int dim,
+                    const float *w, float eps);
+
+/* Dequantizes row `r` of w into out[w->cols]. */
+void g4_dec_mat_row(const struct g4_mat *w, int64_t r, float *out);
+
+static inline float g4_dec_gelu_tanh(float x) {
+    /* HF gelu_pytorch_tanh: 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))) */
+    const float k = 0.7978845608028654f;
+    return 0.5f * x * (1.0f + tanhf(k * (x + 0.044715f * x * x * x)));
+}
+
+#endif
