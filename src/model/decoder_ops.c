@@ -5,20 +5,37 @@
  * f32 matmul; norms accumulate in double. */
 #include "model/decoder_ops.h"
 
+#include "core/threadpool.h"
 #include "tensor/types.h"
 
 #include <math.h>
 #include <string.h>
 
-int g4_dec_threads(struct g4_pool *tp) {
-    (void)tp;
-    return 1;
+int g4_dec_threads(struct g4_pool *tp) { return g4_pool_size(tp); }
+
+struct par_job {
+    g4_dec_range_fn fn;
+    void *ctx;
+    int64_t n, chunk;
+};
+
+static void par_task(void *ctx, int64_t task, int ith) {
+    struct par_job *j = ctx;
+    int64_t i0 = task * j->chunk, i1 = G4_MIN(j->n, i0 + j->chunk);
+    j->fn(j->ctx, ith, i0, i1);
 }
 
 void g4_dec_par_for(struct g4_pool *tp, int64_t n, int64_t grain, g4_dec_range_fn fn, void *ctx) {
-    (void)tp;
-    (void)grain;
-    if (n > 0) fn(ctx, 0, 0, n);
+    if (n <= 0) return;
+    int nth = g4_pool_size(tp);
+    if (nth <= 1 || n <= grain) {
+        fn(ctx, 0, 0, n);
+        return;
+    }
+    /* about 4 chunks per thread, none smaller than grain */
+    int64_t chunk = G4_MAX(grain, (n + 4 * (int64_t)nth - 1) / (4 * (int64_t)nth));
+    struct par_job j = {fn, ctx, n, chunk};
+    g4_pool_for(tp, (n + chunk - 1) / chunk, par_task, &j);
 }
 
 size_t g4_dec_ops_tmp_floats(int64_t max_cols) { return (size_t)((max_cols + 15) & ~(int64_t)15); }

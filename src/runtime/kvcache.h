@@ -4,7 +4,7 @@
  *   - global layers: cap = n_ctx (never wraps);
  *   - sliding layers: cap = min(n_ctx, window + n_batch), i.e. the window
  *     plus room for one batch, so a batch never overwrites a key that one of
- *     its own queries still sees, and a rollback of up to n_batch - 1 tokens
+ *     its own queries still sees, and a rollback of up to n_batch tokens
  *     (speculative decoding: verify k+1 <= n_batch tokens, keep fewer) still
  *     finds every key the window needs. Overwritten entries cannot be
  *     restored, so deeper rollbacks are refused with G4_ERR_RANGE.
