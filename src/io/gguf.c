@@ -78,7 +78,7 @@ static g4_status rd_u64(struct reader *r, const char *what, uint64_t *v) {
 }
 
 static g4_status rd_str(struct reader *r, const char *what, struct gguf_str *s) {
-    uint64_t len;
+    uint64_t len = 0;
     g4_status st = rd_u64(r, what, &len);
     if (st) return st;
     if (len > left(r)) {
@@ -129,11 +129,20 @@ static g4_status read_values(struct reader *r, struct gguf_kv *kv, uint32_t t, u
         return g4_fail(r->err, G4_ERR_NOMEM, "%s: key '%s': out of memory for %" PRIu64 " strings", r->name,
                        show(kv->key, kb), n);
     for (uint64_t i = 0; i < n; i++) {
-        g4_status st = rd_str(r, "string value", &kv->strs[i]);
-        if (st)
-            return g4_fail_at(r->err, st, (int64_t)r->pos,
-                              "%s: key '%s': string %" PRIu64 " of %" PRIu64 " at offset %" PRIu64 " runs past the end of the file",
-                              r->name, show(kv->key, kb), i, n, r->pos);
+        const uint64_t at = r->pos;
+        if (left(r) < 8)
+            return g4_fail_at(r->err, G4_ERR_FORMAT, (int64_t)at,
+                              "%s: key '%s': string %" PRIu64 " of %" PRIu64 " at offset %" PRIu64 ": truncated length",
+                              r->name, show(kv->key, kb), i, n, at);
+        const uint64_t len = ld64(r->base + at);
+        if (len > left(r) - 8)
+            return g4_fail_at(r->err, G4_ERR_FORMAT, (int64_t)at,
+                              "%s: key '%s': string %" PRIu64 " of %" PRIu64 " at offset %" PRIu64 " has length %" PRIu64
+                              " but only %" PRIu64 " bytes follow",
+                              r->name, show(kv->key, kb), i, n, at, len, left(r) - 8);
+        kv->strs[i].s = (const char *)r->base + at + 8;
+        kv->strs[i].len = len;
+        r->pos = at + 8 + len;
     }
     return G4_OK;
 }
