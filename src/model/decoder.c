@@ -29,6 +29,19 @@ static size_t carve(uint8_t **p, size_t *used, size_t bytes, uint8_t *base) {
         if (base) s->field = (void *)p_;                                                      \
     } while (0)
 
+/* Largest matmul activation scratch over every weight matrix for n rows. */
+static size_t max_wsize(const struct g4_dec *dec, int n) {
+    size_t m = G4_MAX(g4_dec_matmul_wsize(&dec->output, n), g4_dec_matmul_wsize(&dec->ple_model_proj, n));
+    for (int il = 0; il < dec->n_layer; il++) {
+        const struct g4_dec_layer *L = &dec->layers[il];
+        const struct g4_mat *ms[] = {&L->wq,      &L->wk,       &L->wv,       &L->wo,       &L->w_gate,
+                                     &L->w_up,    &L->w_down,   &L->router,   &L->exp_gate_up, &L->exp_gate,
+                                     &L->exp_up,  &L->exp_down, &L->ple_gate, &L->ple_proj};
+        for (size_t i = 0; i < G4_ARRAY_LEN(ms); i++) m = G4_MAX(m, g4_dec_matmul_wsize(ms[i], n));
+    }
+    return m;
+}
+
 size_t g4_dec_carve(const struct g4_dec *dec, int n_batch, int64_t n_kv, int n_threads, void *base_v,
                     struct g4_dec_scratch *s) {
     uint8_t *base = base_v;
@@ -43,14 +56,11 @@ size_t g4_dec_carve(const struct g4_dec *dec, int n_batch, int64_t n_kv, int n_t
     }
     size_t ff = (size_t)G4_MAX(G4_MAX(dec->max_ff, max_ffe), dec->n_ple);
     size_t nple = (size_t)dec->n_layer * (size_t)dec->n_ple;
-    int64_t max_cols = G4_MAX((int64_t)G4_MAX(dec->max_q_dim, (int)ff), (int64_t)d);
-    max_cols = G4_MAX(max_cols, (int64_t)dec->n_ple);
-    size_t tmp_stride = g4_dec_ops_tmp_floats(max_cols);
+    size_t wsize = max_wsize(dec, (int)nb);
     if (base) {
         memset(s, 0, sizeof *s);
         s->n_threads = n_threads;
         s->n_kv = n_kv;
-        s->tmp_stride = tmp_stride;
     }
     CARVE_F(x, nb * d);
     CARVE_F(h, nb * d);
@@ -75,7 +85,7 @@ size_t g4_dec_carve(const struct g4_dec *dec, int n_batch, int64_t n_kv, int n_t
         CARVE_F(ye, nb * d);
     }
     CARVE_F(scores, (size_t)n_threads * (size_t)(n_kv > 0 ? n_kv : 1));
-    CARVE_F(tmp, (size_t)n_threads * tmp_stride);
+    CARVE_F(tmp, (wsize + 3) / 4);
     return used + 64;
 }
 

@@ -27,8 +27,7 @@ struct g4_dec_scratch {
     int32_t *rows;       /* [nb] rows routed to one expert */
     float *xe, *ye;      /* [nb][d] gathered expert input / output */
     float *scores;       /* [n_threads][n_kv] */
-    float *tmp;          /* [n_threads][tmp_floats] */
-    size_t tmp_stride;
+    void *tmp;           /* matmul activation scratch (quantized rows) */
 };
 
 /* Carves the scratch for batches of n_batch rows; returns the bytes used.

@@ -1,11 +1,11 @@
 /* decoder_ops.c — numeric steps of the decoder (see decoder_ops.h).
- * The matmul unpacks each weight row once into a per-thread f32 buffer and
- * reuses it for every token of the batch (matrix-matrix for prefill). Plain
- * f32 rows are used in place. Accumulation is in f32, like the reference's
- * f32 matmul; norms accumulate in double. */
+ * Matmuls go to the kernel table (kernels/kernels.h: every weight type,
+ * activations quantized to the type's vec_dot_type as llama.cpp does, f32
+ * for float weights). Norms accumulate in double. */
 #include "model/decoder_ops.h"
 
 #include "core/threadpool.h"
+#include "kernels/kernels.h"
 #include "tensor/types.h"
 
 #include <math.h>
@@ -38,8 +38,6 @@ void g4_dec_par_for(struct g4_pool *tp, int64_t n, int64_t grain, g4_dec_range_f
     g4_pool_for(tp, (n + chunk - 1) / chunk, par_task, &j);
 }
 
-size_t g4_dec_ops_tmp_floats(int64_t max_cols) { return (size_t)((max_cols + 15) & ~(int64_t)15); }
-
 void g4_dec_mat_row(const struct g4_mat *w, int64_t r, float *out) {
     const uint8_t *row = (const uint8_t *)w->data + (size_t)r * w->row_bytes;
     if (w->type == G4_TYPE_F32) {
@@ -49,48 +47,18 @@ void g4_dec_mat_row(const struct g4_mat *w, int64_t r, float *out) {
     g4_dequantize(w->type, row, out, w->cols);
 }
 
-struct mm_job {
-    const struct g4_mat *w;
-    const float *x;
-    int n;
-    int64_t ldx, ldy;
-    float *y, *tmp;
-    size_t tmp_stride;
-};
-
-static float dot_f32(const float *a, const float *b, int64_t n) {
-    float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-    int64_t i = 0;
-    for (; i + 4 <= n; i += 4) {
-        s0 += a[i] * b[i];
-        s1 += a[i + 1] * b[i + 1];
-        s2 += a[i + 2] * b[i + 2];
-        s3 += a[i + 3] * b[i + 3];
-    }
-    for (; i < n; i++) s0 += a[i] * b[i];
-    return (s0 + s1) + (s2 + s3);
+void g4_dec_matmul(struct g4_pool *tp, const struct g4_mat *w, const float *x, int n, int64_t ldx, float *y,
+                   int64_t ldy, void *wdata) {
+    struct g4_matmul_args a = {
+        .type = w->type, .w = w->data, .w_row_bytes = w->row_bytes, .N = w->rows, .K = w->cols, .M = n,
+        .x = x, .x_stride = ldx, .y = y, .y_stride = ldy, .f32_act = false, .wdata = wdata,
+    };
+    g4_matmul(tp, g4_kernels(), &a);
 }
 
-static void mm_range(void *ctx, int ith, int64_t r0, int64_t r1) {
-    struct mm_job *j = ctx;
-    const struct g4_mat *w = j->w;
-    float *buf = j->tmp + (size_t)ith * j->tmp_stride;
-    for (int64_t r = r0; r < r1; r++) {
-        const float *wr;
-        if (w->type == G4_TYPE_F32) {
-            wr = (const float *)((const uint8_t *)w->data + (size_t)r * w->row_bytes);
-        } else {
-            g4_dec_mat_row(w, r, buf);
-            wr = buf;
-        }
-        for (int t = 0; t < j->n; t++) j->y[(size_t)t * j->ldy + r] = dot_f32(wr, j->x + (size_t)t * j->ldx, w->cols);
-    }
-}
-
-void g4_dec_matmul(struct g4_pool *tp, const struct g4_mat *w, const float *x, int n, int64_t ldx,
-                   float *y, int64_t ldy, float *tmp) {
-    struct mm_job j = {w, x, n, ldx, ldy, y, tmp, g4_dec_ops_tmp_floats(w->cols)};
-    g4_dec_par_for(tp, w->rows, 16, mm_range, &j);
+size_t g4_dec_matmul_wsize(const struct g4_mat *w, int n) {
+    if (!w->data) return 0;
+    return g4_matmul_wsize(g4_kernels(), w->type, n, w->cols, false);
 }
 
 struct norm_job {

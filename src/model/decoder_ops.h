@@ -16,14 +16,12 @@ typedef void (*g4_dec_range_fn)(void *ctx, int ith, int64_t i0, int64_t i1);
 int g4_dec_threads(struct g4_pool *tp);
 void g4_dec_par_for(struct g4_pool *tp, int64_t n, int64_t grain, g4_dec_range_fn fn, void *ctx);
 
-/* Floats of per-thread temporary the ops need for matrices up to `max_cols`. */
-size_t g4_dec_ops_tmp_floats(int64_t max_cols);
-
 /* y[t][r] = sum_c W[r][c] * x[t][c] for t < n, r < W->rows.
  * x has row stride ldx >= W->cols, y has row stride ldy >= W->rows.
- * tmp: per-thread temporaries. */
+ * wdata: g4_dec_matmul_wsize(w, >= n) bytes for the quantized activations. */
 void g4_dec_matmul(struct g4_pool *tp, const struct g4_mat *w, const float *x, int n, int64_t ldx,
-                   float *y, int64_t ldy, float *tmp);
+                   float *y, int64_t ldy, void *wdata);
+size_t g4_dec_matmul_wsize(const struct g4_mat *w, int n);
 
 /* y = rmsnorm(x) * w over groups of `dim` (n_rows rows), w NULL = no scale.
  * x and y may alias. */

@@ -10,6 +10,7 @@
 #include "model/weights.h"
 
 #include "core/fp16.h"
+#include "kernels/kernels.h"
 #include "tensor/types.h"
 
 #include <math.h>
@@ -69,6 +70,13 @@ static g4_status bind_mat(struct binder *bd, struct g4_mat *m, size_t *stride, c
     if (!g4_mul_ok(rb, (uint64_t)rows * (uint64_t)n_mat, &total) || total > t->nbytes)
         return g4_fail(bd->err, G4_ERR_FORMAT, "model: tensor %s holds %llu bytes, needs %llu", name,
                        (unsigned long long)t->nbytes, (unsigned long long)total);
+    /* the kernel table must be able to multiply it (type, block sizes) */
+    struct g4_matmul_args a = {.type = t->type, .w = t->data, .w_row_bytes = (size_t)rb, .N = rows, .K = cols, .M = 1,
+                               .x = (const float *)t->data, .x_stride = cols, .y = (float *)bd, .y_stride = rows,
+                               .wdata = bd};
+    g4_error e2;
+    if (g4_matmul_check(g4_kernels(), &a, g4_matmul_wsize(g4_kernels(), t->type, 1, cols, false), &e2) != G4_OK)
+        return g4_fail(bd->err, G4_ERR_UNSUPPORTED, "model: tensor %s: %s", name, e2.message);
     m->type = t->type;
     m->rows = rows;
     m->cols = cols;
