@@ -10,6 +10,8 @@
  * create_masks_for_vision_model) any key of the same bidirectional block. */
 #include "model/decoder_impl.h"
 
+#include "kernels/kernels.h"
+
 #include <math.h>
 #include <string.h>
 
@@ -74,6 +76,7 @@ struct att_job {
     float *scores;
     int64_t n_kv;
     int n_head;
+    const struct g4_kernels *kt;
 };
 
 /* One (row, head) pair per item. */
@@ -106,9 +109,7 @@ static void att_range(void *ctx, int ith, int64_t i0, int64_t i1) {
                 s = -INFINITY;
             } else {
                 const float *k = j->kv->k + (size_t)(u % cap) * row + (size_t)g * hd;
-                float acc = 0;
-                for (int c = 0; c < hd; c++) acc += q[c] * k[c];
-                s = acc * dec->attn_scale;
+                s = j->kt->dot_f32(hd, q, k) * dec->attn_scale;
                 if (dec->attn_softcap > 0) s = tanhf(s / dec->attn_softcap) * dec->attn_softcap;
             }
             sc[u - lo] = s;
@@ -159,7 +160,7 @@ void g4_dec_attn(const struct g4_dec *dec, int il, const struct g4_dec_batch *b,
         }
     }
 
-    struct att_job j = {dec, L, b, &kv[L->kv_src], s->q, s->att, s->scores, s->n_kv, nh};
+    struct att_job j = {dec, L, b, &kv[L->kv_src], s->q, s->att, s->scores, s->n_kv, nh, g4_kernels()};
     g4_dec_par_for(tp, (int64_t)n * nh, 1, att_range, &j);
     g4_dec_matmul(tp, &L->wo, s->att, n, qd, s->o, dec->n_embd, s->tmp);
 }
