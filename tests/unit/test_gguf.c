@@ -294,9 +294,9 @@ static void test_v2(void) {
 /* Every prefix of a valid file fails cleanly (no crash, guard page behind
  * it) up to the end of the last tensor's data; prefixes that hold all the
  * data (only trailing padding missing) parse. */
-static void test_truncated_everywhere(void) {
+static void truncate_file(const char *path) {
     size_t len = 0;
-    uint8_t *full = (uint8_t *)test_read_file(FIX "small_v2.gguf", &len);
+    uint8_t *full = (uint8_t *)test_read_file(path, &len);
     CHECK(full != NULL);
     if (!full) return;
     struct gguf_file g;
@@ -317,7 +317,7 @@ static void test_truncated_everywhere(void) {
         g4_status st = parse_guarded(full, n, &g, &gp, &err);
         bool want_ok = n >= data_end;
         if ((st == G4_OK) != want_ok || (st && strncmp(err.message, "t.gguf: ", 8))) {
-            if (++unexpected < 5) CHECKF(0, "length %zu of %zu: status %d (%s)", n, len, (int)st, st ? err.message : "");
+            if (++unexpected < 5) CHECKF(0, "%s: length %zu of %zu: status %d (%s)", path, n, len, (int)st, st ? err.message : "");
         }
         if (st == G4_OK) {
             gguf_close(&g);
@@ -325,9 +325,15 @@ static void test_truncated_everywhere(void) {
         }
     }
     CHECK(unexpected == 0);
-    /* also a NULL/empty buffer */
-    CHECK(gguf_parse(&g, NULL, 0, "t.gguf", &err) == G4_ERR_FORMAT);
     free(full);
+}
+
+static void test_truncated_everywhere(void) {
+    truncate_file(FIX "small_v2.gguf");
+    truncate_file(FIX "meta_v3.gguf");
+    struct gguf_file g;
+    g4_error err;
+    CHECK(gguf_parse(&g, NULL, 0, "t.gguf", &err) == G4_ERR_FORMAT); /* no buffer at all */
 }
 
 /* ---- Hostile images ------------------------------------------------------- */
