@@ -1,6 +1,6 @@
 /* weights.c — binds a model's tensors to the decoder (struct g4_dec).
- * Every tensor the config implies is looked up by its HF name (with the
- * prefix the checkpoint uses) or its llama.cpp GGUF name, checked against the
+ * Every tensor the config implies is looked up through the name table
+ * (model/names.h: HF or llama.cpp GGUF spelling), checked against the
  * shape the config implies and against the types the matmul can read, and
  * referenced in place (weights stay mmap'd). A missing or mis-shaped tensor
  * is a G4_ERR_NOT_FOUND / G4_ERR_FORMAT naming it. Small vectors (norm
@@ -8,6 +8,8 @@
  * get their +1 folded in here (llama.cpp's converter already stored w+1 in
  * Gemma 3 GGUFs, so cfg->norm_plus_one is false for those). */
 #include "model/weights.h"
+
+#include "model/names.h"
 
 #include "core/fp16.h"
 #include "kernels/kernels.h"
@@ -28,17 +30,15 @@ struct binder {
     g4_error *err;
 };
 
-/* Name of a tensor: hf / gguf are printf formats taking the layer index. */
-static const struct g4_tensor *lookup(struct binder *bd, const char *hf, const char *gg, int il, char *name,
-                                      size_t cap) {
-    char fmt[160];
-    if (bd->gguf) {
-        snprintf(name, cap, gg, il);
-    } else {
-        snprintf(fmt, sizeof fmt, "%s%s", bd->prefix, hf);
-        snprintf(name, cap, fmt, il);
-    }
-    return g4_tensordir_find(bd->td, name);
+/* The tensor bound to (w, il) under any spelling; `name` gets a readable
+ * name for messages (the GGUF or HF spelling, layer filled in). */
+static const struct g4_tensor *lookup(struct binder *bd, enum g4_weight w, int il, char *name, size_t cap) {
+    const struct g4_weight_name *wn = g4_names_get(w);
+    const char *fmt = bd->gguf ? wn->gguf : wn->hf_text ? wn->hf_text : wn->hf_full[0];
+    char full[200];
+    snprintf(full, sizeof full, "%s%s", !bd->gguf && wn->hf_text ? bd->prefix : "", fmt ? fmt : wn->field);
+    snprintf(name, cap, full, il);
+    return g4_names_find(bd->td, w, il);
 }
 
 static g4_status missing(struct binder *bd, const char *name) {
@@ -46,10 +46,10 @@ static g4_status missing(struct binder *bd, const char *name) {
 }
 
 /* A matrix [rows][cols] (per expert when n_mat > 1: [n_mat][rows][cols]). */
-static g4_status bind_mat(struct binder *bd, struct g4_mat *m, size_t *stride, const char *hf, const char *gg, int il,
+static g4_status bind_mat(struct binder *bd, struct g4_mat *m, size_t *stride, enum g4_weight wt, int il,
                           int64_t rows, int64_t cols, int64_t n_mat, bool optional) {
     char name[200];
-    const struct g4_tensor *t = lookup(bd, hf, gg, il, name, sizeof name);
+    const struct g4_tensor *t = lookup(bd, wt, il, name, sizeof name);
     memset(m, 0, sizeof *m);
     if (!t) return optional ? G4_OK : missing(bd, name);
     int64_t want[3] = {cols, rows, n_mat};
@@ -94,10 +94,10 @@ static float *pool_take(struct binder *bd, size_t n) {
 }
 
 /* A vector of n elements copied to f32; plus_one adds 1 (Gemma 3 HF norms). */
-static g4_status bind_vec(struct binder *bd, const float **out, const char *hf, const char *gg, int il, int64_t n,
+static g4_status bind_vec(struct binder *bd, const float **out, enum g4_weight wt, int il, int64_t n,
                           bool plus_one, bool optional) {
     char name[200];
-    const struct g4_tensor *t = lookup(bd, hf, gg, il, name, sizeof name);
+    const struct g4_tensor *t = lookup(bd, wt, il, name, sizeof name);
     *out = NULL;
     if (!t) return optional ? G4_OK : missing(bd, name);
     if (g4_tensor_nelem(t) != n)
@@ -169,38 +169,37 @@ static g4_status bind_layer(struct binder *bd, struct g4_dec *dec, int il) {
     }
     L->inv_freq = inv;
 
-    TRY(bind_mat(bd, &L->wq, NULL, "layers.%d.self_attn.q_proj.weight", "blk.%d.attn_q.weight", il, qd, d, 1, false));
-    TRY(bind_mat(bd, &L->wo, NULL, "layers.%d.self_attn.o_proj.weight", "blk.%d.attn_output.weight", il, d, qd, 1,
+    TRY(bind_mat(bd, &L->wq, NULL, G4_W_ATTN_Q, il, qd, d, 1, false));
+    TRY(bind_mat(bd, &L->wo, NULL, G4_W_ATTN_OUT, il, d, qd, 1,
                  false));
-    TRY(bind_vec(bd, &L->q_norm, "layers.%d.self_attn.q_norm.weight", "blk.%d.attn_q_norm.weight", il, H, p1, false));
+    TRY(bind_vec(bd, &L->q_norm, G4_W_ATTN_Q_NORM, il, H, p1, false));
     if (!lc->kv_shared) {
-        TRY(bind_mat(bd, &L->wk, NULL, "layers.%d.self_attn.k_proj.weight", "blk.%d.attn_k.weight", il, K * H, d, 1,
+        TRY(bind_mat(bd, &L->wk, NULL, G4_W_ATTN_K, il, K * H, d, 1,
                      false));
         if (!lc->k_eq_v)
-            TRY(bind_mat(bd, &L->wv, NULL, "layers.%d.self_attn.v_proj.weight", "blk.%d.attn_v.weight", il, K * H, d,
+            TRY(bind_mat(bd, &L->wv, NULL, G4_W_ATTN_V, il, K * H, d,
                          1, false));
-        TRY(bind_vec(bd, &L->k_norm, "layers.%d.self_attn.k_norm.weight", "blk.%d.attn_k_norm.weight", il, H, p1,
+        TRY(bind_vec(bd, &L->k_norm, G4_W_ATTN_K_NORM, il, H, p1,
                      false));
     }
-    TRY(bind_vec(bd, &L->attn_norm, "layers.%d.input_layernorm.weight", "blk.%d.attn_norm.weight", il, d, p1, false));
-    TRY(bind_vec(bd, &L->post_attn_norm, "layers.%d.post_attention_layernorm.weight",
-                 "blk.%d.post_attention_norm.weight", il, d, p1, false));
-    TRY(bind_vec(bd, &L->ffn_norm, "layers.%d.pre_feedforward_layernorm.weight", "blk.%d.ffn_norm.weight", il, d, p1,
+    TRY(bind_vec(bd, &L->attn_norm, G4_W_ATTN_NORM, il, d, p1, false));
+    TRY(bind_vec(bd, &L->post_attn_norm, G4_W_ATTN_POST_NORM, il, d, p1, false));
+    TRY(bind_vec(bd, &L->ffn_norm, G4_W_FFN_NORM, il, d, p1,
                  false));
-    TRY(bind_vec(bd, &L->post_ffn_norm, "layers.%d.post_feedforward_layernorm.weight", "blk.%d.post_ffw_norm.weight",
+    TRY(bind_vec(bd, &L->post_ffn_norm, G4_W_FFN_POST_NORM,
                  il, d, p1, false));
     if (L->n_ff) {
-        TRY(bind_mat(bd, &L->w_gate, NULL, "layers.%d.mlp.gate_proj.weight", "blk.%d.ffn_gate.weight", il, L->n_ff, d,
+        TRY(bind_mat(bd, &L->w_gate, NULL, G4_W_FFN_GATE, il, L->n_ff, d,
                      1, false));
-        TRY(bind_mat(bd, &L->w_up, NULL, "layers.%d.mlp.up_proj.weight", "blk.%d.ffn_up.weight", il, L->n_ff, d, 1,
+        TRY(bind_mat(bd, &L->w_up, NULL, G4_W_FFN_UP, il, L->n_ff, d, 1,
                      false));
-        TRY(bind_mat(bd, &L->w_down, NULL, "layers.%d.mlp.down_proj.weight", "blk.%d.ffn_down.weight", il, d, L->n_ff,
+        TRY(bind_mat(bd, &L->w_down, NULL, G4_W_FFN_DOWN, il, d, L->n_ff,
                      1, false));
     }
     L->layer_scalar = 1.0f;
     if (c->layer_scalar) {
         const float *ls = NULL;
-        TRY(bind_vec(bd, &ls, "layers.%d.layer_scalar", "blk.%d.layer_output_scale.weight", il, 1, false, false));
+        TRY(bind_vec(bd, &ls, G4_W_LAYER_SCALAR, il, 1, false, false));
         L->layer_scalar = ls[0];
     }
     if (lc->moe) {
@@ -210,36 +209,30 @@ static g4_status bind_layer(struct binder *bd, struct g4_dec *dec, int il) {
         L->n_ff_exp = (int)F;
         if (E <= 0 || c->n_expert_used <= 0 || c->n_expert_used > E || F <= 0)
             return g4_fail(bd->err, G4_ERR_FORMAT, "model: layer %d: bad MoE sizes", il);
-        TRY(bind_mat(bd, &L->router, NULL, "layers.%d.router.proj.weight", "blk.%d.ffn_gate_inp.weight", il, E, d, 1,
+        TRY(bind_mat(bd, &L->router, NULL, G4_W_MOE_ROUTER, il, E, d, 1,
                      false));
-        TRY(bind_vec(bd, &L->router_scale, "layers.%d.router.scale", "blk.%d.ffn_gate_inp.scale", il, d, false,
+        TRY(bind_vec(bd, &L->router_scale, G4_W_MOE_ROUTER_SCALE, il, d, false,
                      false));
-        TRY(bind_vec(bd, &L->expert_scale, "layers.%d.router.per_expert_scale", "blk.%d.ffn_down_exps.scale", il, E,
+        TRY(bind_vec(bd, &L->expert_scale, G4_W_MOE_EXPERT_SCALE, il, E,
                      false, false));
-        TRY(bind_vec(bd, &L->post_ffn_norm_1, "layers.%d.post_feedforward_layernorm_1.weight",
-                     "blk.%d.post_ffw_norm_1.weight", il, d, p1, false));
-        TRY(bind_vec(bd, &L->pre_ffn_norm_2, "layers.%d.pre_feedforward_layernorm_2.weight",
-                     "blk.%d.pre_ffw_norm_2.weight", il, d, p1, false));
-        TRY(bind_vec(bd, &L->post_ffn_norm_2, "layers.%d.post_feedforward_layernorm_2.weight",
-                     "blk.%d.post_ffw_norm_2.weight", il, d, p1, false));
-        TRY(bind_mat(bd, &L->exp_gate_up, &L->exp_gate_up_stride, "layers.%d.experts.gate_up_proj",
-                     "blk.%d.ffn_gate_up_exps.weight", il, 2 * F, d, E, true));
+        TRY(bind_vec(bd, &L->post_ffn_norm_1, G4_W_FFN_POST_NORM_1, il, d, p1, false));
+        TRY(bind_vec(bd, &L->pre_ffn_norm_2, G4_W_FFN_PRE_NORM_2, il, d, p1, false));
+        TRY(bind_vec(bd, &L->post_ffn_norm_2, G4_W_FFN_POST_NORM_2, il, d, p1, false));
+        TRY(bind_mat(bd, &L->exp_gate_up, &L->exp_gate_up_stride, G4_W_MOE_GATE_UP_EXPS, il, 2 * F, d, E, true));
         if (!L->exp_gate_up.data) {
-            TRY(bind_mat(bd, &L->exp_gate, &L->exp_gate_stride, "layers.%d.experts.gate_proj",
-                         "blk.%d.ffn_gate_exps.weight", il, F, d, E, false));
-            TRY(bind_mat(bd, &L->exp_up, &L->exp_up_stride, "layers.%d.experts.up_proj", "blk.%d.ffn_up_exps.weight",
+            TRY(bind_mat(bd, &L->exp_gate, &L->exp_gate_stride, G4_W_MOE_GATE_EXPS, il, F, d, E, false));
+            TRY(bind_mat(bd, &L->exp_up, &L->exp_up_stride, G4_W_MOE_UP_EXPS,
                          il, F, d, E, false));
         }
-        TRY(bind_mat(bd, &L->exp_down, &L->exp_down_stride, "layers.%d.experts.down_proj",
-                     "blk.%d.ffn_down_exps.weight", il, d, F, E, false));
+        TRY(bind_mat(bd, &L->exp_down, &L->exp_down_stride, G4_W_MOE_DOWN_EXPS, il, d, F, E, false));
     }
     if (c->n_embd_per_layer) {
         int64_t P = c->n_embd_per_layer;
-        TRY(bind_mat(bd, &L->ple_gate, NULL, "layers.%d.per_layer_input_gate.weight", "blk.%d.inp_gate.weight", il, P,
+        TRY(bind_mat(bd, &L->ple_gate, NULL, G4_W_PLE_INP_GATE, il, P,
                      d, 1, false));
-        TRY(bind_mat(bd, &L->ple_proj, NULL, "layers.%d.per_layer_projection.weight", "blk.%d.proj.weight", il, d, P,
+        TRY(bind_mat(bd, &L->ple_proj, NULL, G4_W_PLE_PROJ, il, d, P,
                      1, false));
-        TRY(bind_vec(bd, &L->ple_post_norm, "layers.%d.post_per_layer_input_norm.weight", "blk.%d.post_norm.weight",
+        TRY(bind_vec(bd, &L->ple_post_norm, G4_W_PLE_POST_NORM,
                      il, d, p1, false));
     }
     return G4_OK;
@@ -259,27 +252,21 @@ static g4_status bind_all(struct binder *bd, struct g4_dec *dec) {
     dec->final_softcap = c->final_softcap;
     dec->attn_softcap = 0;
     dec->v_norm = c->v_norm;
-    TRY(bind_mat(bd, &dec->tok_embd, NULL, "embed_tokens.weight", "token_embd.weight", 0, c->n_vocab, d, 1, false));
+    TRY(bind_mat(bd, &dec->tok_embd, NULL, G4_W_TOKEN_EMBD, 0, c->n_vocab, d, 1, false));
     dec->embd_scale = embed_scale(d, dec->tok_embd.type);
-    TRY(bind_vec(bd, &dec->out_norm, "norm.weight", "output_norm.weight", 0, d, c->norm_plus_one, false));
-    {
-        /* tied unless a separate head is stored (lm_head lives outside the prefix) */
-        const char *saved = bd->prefix;
-        bd->prefix = "";
-        TRY(bind_mat(bd, &dec->output, NULL, "lm_head.weight", "output.weight", 0, c->n_vocab, d, 1, true));
-        bd->prefix = saved;
-        if (!dec->output.data) dec->output = dec->tok_embd;
-    }
+    TRY(bind_vec(bd, &dec->out_norm, G4_W_OUTPUT_NORM, 0, d, c->norm_plus_one, false));
+    /* tied unless a separate head is stored */
+    TRY(bind_mat(bd, &dec->output, NULL, G4_W_OUTPUT, 0, c->n_vocab, d, 1, true));
+    if (!dec->output.data) dec->output = dec->tok_embd;
     if (c->n_embd_per_layer) {
         int64_t P = c->n_embd_per_layer, tot = P * c->n_layer;
         dec->n_ple = (int)P;
         dec->n_vocab_ple = (int)c->n_vocab_per_layer;
-        TRY(bind_mat(bd, &dec->ple_embd, NULL, "embed_tokens_per_layer.weight", "per_layer_token_embd.weight", 0,
+        TRY(bind_mat(bd, &dec->ple_embd, NULL, G4_W_PLE_TOKEN_EMBD, 0,
                      c->n_vocab_per_layer, tot, 1, false));
         dec->ple_embd_scale = embed_scale(P, dec->ple_embd.type);
-        TRY(bind_mat(bd, &dec->ple_model_proj, NULL, "per_layer_model_projection.weight",
-                     "per_layer_model_proj.weight", 0, tot, d, 1, false));
-        TRY(bind_vec(bd, &dec->ple_proj_norm, "per_layer_projection_norm.weight", "per_layer_proj_norm.weight", 0, P,
+        TRY(bind_mat(bd, &dec->ple_model_proj, NULL, G4_W_PLE_MODEL_PROJ, 0, tot, d, 1, false));
+        TRY(bind_vec(bd, &dec->ple_proj_norm, G4_W_PLE_PROJ_NORM, 0, P,
                      c->norm_plus_one, false));
     }
     for (int il = 0; il < c->n_layer; il++) {

@@ -1,0 +1,230 @@
+/* test_decoder.c — the decoder against the reference (HF transformers) on the
+ * tiny random-weight fixture models of tests/fixtures/models (written by
+ * scripts/gen_model_fixtures.py, described in docs/fixtures.md), loaded
+ * through the public API from the HF directory (safetensors) and from the
+ * GGUF copies llama.cpp's converter wrote:
+ *   - logits at every position within the fixture's own tolerance
+ *     (meta.json: suggested_atol_f32 = max(1e-4, 20 x the HF f32-vs-f64
+ *     spread), since an f32 implementation with another summation order
+ *     differs from HF f32 by about as much as HF f32 differs from exact;
+ *     for BF16 checkpoints suggested_atol_bf16 = max |HF bf16 - f64 on the
+ *     same weights|: HF rounds every op to bf16, we keep f32 activations, so
+ *     we sit between HF bf16 and exact);
+ *   - prefill in one chunk == several chunks == token by token;
+ *   - 32 greedy tokens (suppress_tokens applied, stop at EOS) identical to
+ *     HF generate(), up to the first near-tie for the BF16 models.
+ * G4_TEST_VERBOSE=1 prints the measured errors. */
+#include "test.h"
+
+#include "g4.h"
+
+#include <jansson.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define FIX "tests/fixtures/models/"
+
+static int verbose(void) {
+    const char *v = getenv("G4_TEST_VERBOSE");
+    return v && *v && *v != '0';
+}
+
+static json_t *load_json(const char *path) {
+    json_error_t je;
+    json_t *j = json_load_file(path, 0, &je);
+    CHECKF(j != NULL, "%s: %s", path, je.text);
+    return j;
+}
+
+static int32_t *json_ids(json_t *a, size_t *n) {
+    *n = json_array_size(a);
+    int32_t *ids = malloc((*n ? *n : 1) * sizeof *ids);
+    for (size_t i = 0; i < *n; i++) ids[i] = (int32_t)json_integer_value(json_array_get(a, i));
+    return ids;
+}
+
+static float *load_f32(const char *path, size_t n) {
+    size_t len = 0;
+    char *b = test_read_file(path, &len);
+    CHECKF(b && len == n * 4, "%s: %zu bytes, expected %zu", path, len, n * 4);
+    if (!b || len != n * 4) {
+        free(b);
+        return NULL;
+    }
+    float *f = malloc(n * 4);
+    memcpy(f, b, n * 4);
+    free(b);
+    return f;
+}
+
+static float max_abs_diff(const float *a, const float *b, size_t n) {
+    float m = 0;
+    for (size_t i = 0; i < n; i++) {
+        float d = fabsf(a[i] - b[i]);
+        if (!(d <= m)) m = d;
+    }
+    return m;
+}
+
+/* Logits of every row, evaluated `step` rows per call with batch n_batch. */
+static float *eval_all(g4_model *m, const int32_t *ids, size_t n, int n_batch, size_t step) {
+    g4_context_params p = {.n_ctx = 256, .n_batch = n_batch, .n_threads = 2};
+    g4_context *c = NULL;
+    g4_error err;
+    if (g4_context_new(m, &p, &c, &err) != G4_OK) {
+        CHECKF(0, "context: %s", err.message);
+        return NULL;
+    }
+    size_t V = (size_t)g4_context_n_vocab(c);
+    float *lg = malloc(n * V * 4);
+    for (size_t i = 0; i < n; i += step) {
+        size_t k = i + step <= n ? step : n - i;
+        g4_status st = g4_context_eval(c, ids + i, k, lg + i * V, 1, &err);
+        CHECKF(st == G4_OK, "eval: %s", err.message);
+        if (st != G4_OK) break;
+    }
+    g4_context_free(c);
+    return lg;
+}
+
+static int32_t argmax_allowed(const float *l, int V, const int32_t *sup, size_t n_sup, float *gap) {
+    int best = -1, second = -1;
+    for (int v = 0; v < V; v++) {
+        int s = 0;
+        for (size_t k = 0; k < n_sup; k++) s |= sup[k] == v;
+        if (s) continue;
+        if (best < 0 || l[v] > l[best]) {
+            second = best;
+            best = v;
+        } else if (second < 0 || l[v] > l[second]) {
+            second = v;
+        }
+    }
+    *gap = second >= 0 ? l[best] - l[second] : INFINITY;
+    return best;
+}
+
+/* Greedy continuation vs greedy.json. Near-ties (HF's top-2 gap below
+ * tie_gap) end the comparison: past one, either continuation is right. */
+static void check_greedy(g4_model *m, const char *dir, float tie_gap, const char *label) {
+    char path[512];
+    snprintf(path, sizeof path, "%s/greedy.json", dir);
+    json_t *g = load_json(path);
+    if (!g) return;
+    size_t np, nt, ns, ne;
+    int32_t *prompt = json_ids(json_object_get(g, "prompt_ids"), &np);
+    int32_t *want = json_ids(json_object_get(g, "tokens"), &nt);
+    int32_t *sup = json_ids(json_object_get(g, "suppress_tokens"), &ns);
+    int32_t *eos = json_ids(json_object_get(g, "eos_token_id"), &ne);
+    json_t *gaps = json_object_get(g, "top2_gap");
+    g4_context_params p = {.n_ctx = 256, .n_batch = 8, .n_threads = 2};
+    g4_context *c = NULL;
+    g4_error err;
+    CHECKF(g4_context_new(m, &p, &c, &err) == G4_OK, "%s", err.message);
+    if (c) {
+        int V = g4_context_n_vocab(c);
+        float *lg = malloc((size_t)V * 4);
+        CHECK(g4_context_eval(c, prompt, np, lg, 0, &err) == G4_OK);
+        size_t i = 0;
+        for (; i < nt; i++) {
+            float gap;
+            int32_t t = argmax_allowed(lg, V, sup, ns, &gap);
+            double hf_gap = json_real_value(json_array_get(gaps, i));
+            if (hf_gap < tie_gap) break;
+            CHECKF(t == want[i], "%s: greedy token %zu is %d, HF %d", label, i, t, want[i]);
+            if (t != want[i]) break;
+            int stop = 0;
+            for (size_t k = 0; k < ne; k++) stop |= t == eos[k];
+            if (stop) break;
+            CHECK(g4_context_eval(c, &t, 1, lg, 0, &err) == G4_OK);
+        }
+        if (verbose()) printf("  %s: greedy %zu/%zu tokens compared\n", label, i < nt ? i + 1 : nt, nt);
+        free(lg);
+        g4_context_free(c);
+    }
+    free(prompt), free(want), free(sup), free(eos);
+    json_decref(g);
+}
+
+/* One fixture: dir holds meta.json, input_ids.json and the logits; `file`
+ * (NULL = the HF directory itself) is what gets loaded. */
+static void check_model(const char *name, const char *file, int greedy) {
+    char dir[256], path[512], label[300];
+    snprintf(dir, sizeof dir, FIX "%s", name);
+    snprintf(label, sizeof label, "%s%s%s", name, file ? "/" : "", file ? file : "");
+    snprintf(path, sizeof path, "%s/meta.json", dir);
+    json_t *meta = load_json(path);
+    if (!meta) return;
+    int bf16 = strstr(name, "_bf16") != NULL;
+    double atol = json_real_value(json_object_get(meta, bf16 ? "suggested_atol_bf16" : "suggested_atol_f32"));
+    const char *lfile = json_string_value(json_object_get(meta, "logits_file"));
+    size_t T = (size_t)json_integer_value(json_object_get(meta, "seq_len"));
+    size_t V = (size_t)json_integer_value(json_object_get(meta, "vocab_size"));
+    CHECKF(atol > 0 && lfile && T && V, "%s: meta.json lacks fields", name);
+    snprintf(path, sizeof path, "%s/input_ids.json", dir);
+    json_t *jids = load_json(path);
+    size_t n = 0;
+    int32_t *ids = jids ? json_ids(jids, &n) : NULL;
+    snprintf(path, sizeof path, "%s/%s", dir, lfile ? lfile : "?");
+    float *ref = load_f32(path, T * V);
+    g4_model *m = NULL;
+    g4_error err;
+    if (file)
+        snprintf(path, sizeof path, "%s/%s", dir, file);
+    else
+        snprintf(path, sizeof path, "%s", dir);
+    const char *paths[1] = {path};
+    g4_status st = g4_model_load(paths, 1, NULL, &m, &err);
+    CHECKF(st == G4_OK, "%s: load: %s", label, err.message);
+    if (st == G4_OK && ref && ids && n == T) {
+        float *one = eval_all(m, ids, n, 64, n);   /* one chunk */
+        float *chunks = eval_all(m, ids, n, 7, n); /* the engine cuts chunks of 7 */
+        float *single = eval_all(m, ids, n, 7, 1); /* token by token */
+        if (one && chunks && single) {
+            float e = max_abs_diff(one, ref, T * V);
+            float ec = max_abs_diff(one, chunks, T * V), es = max_abs_diff(one, single, T * V);
+            if (verbose()) printf("  %s: max |logit - HF| %.3g (tol %.3g); chunked %.3g, token-by-token %.3g\n", label,
+                                  e, atol, ec, es);
+            CHECKF(e <= atol, "%s: max |logit - HF| = %g > %g", label, e, atol);
+            /* same weights and kernels; only the matmul's blocking may change
+             * with the row count: a few f32 ulps of O(10) logits */
+            CHECKF(ec <= 1e-4f && es <= 1e-4f, "%s: chunked %g, token-by-token %g", label, ec, es);
+        }
+        free(one), free(chunks), free(single);
+        if (greedy) check_greedy(m, dir, bf16 ? (float)(2 * atol) : 0.0f, label);
+    }
+    g4_model_free(m);
+    free(ids), free(ref);
+    json_decref(jids);
+    json_decref(meta);
+}
+
+static void test_gemma3_text(void) { check_model("gemma3_text", NULL, 1); }
+static void test_gemma3_text_gguf(void) { check_model("gemma3_text", "model-f32.gguf", 1); }
+static void test_gemma3_text_bf16(void) { check_model("gemma3_text_bf16", NULL, 1); }
+static void test_gemma4_unified(void) { check_model("gemma4_unified", NULL, 1); }
+static void test_gemma4_unified_gguf(void) { check_model("gemma4_unified", "model-f32.gguf", 1); }
+static void test_gemma4_unified_bf16(void) { check_model("gemma4_unified_bf16", NULL, 1); }
+static void test_gemma4_e2b(void) { check_model("gemma4_e2b", NULL, 1); }
+static void test_gemma4_e2b_gguf(void) { check_model("gemma4_e2b", "model-f32.gguf", 1); }
+static void test_gemma4_moe(void) { check_model("gemma4_moe", NULL, 1); }
+static void test_gemma4_moe_gguf(void) { check_model("gemma4_moe", "model-f32.gguf", 1); }
+static void test_gemma4_31b(void) { check_model("gemma4_31b", NULL, 1); }
+static void test_gemma4_31b_gguf(void) { check_model("gemma4_31b", "model-f32.gguf", 1); }
+
+int main(void) {
+    RUN(test_gemma3_text);
+    RUN(test_gemma3_text_gguf);
+    RUN(test_gemma3_text_bf16);
+    RUN(test_gemma4_unified);
+    RUN(test_gemma4_unified_gguf);
+    RUN(test_gemma4_unified_bf16);
+    RUN(test_gemma4_e2b);
+    RUN(test_gemma4_e2b_gguf);
+    RUN(test_gemma4_moe);
+    RUN(test_gemma4_moe_gguf);
+    RUN(test_gemma4_31b);
+    RUN(test_gemma4_31b_gguf);
+    return test_done();
+}
