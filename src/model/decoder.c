@@ -113,8 +113,9 @@ static void embed(const struct g4_dec *dec, const struct g4_dec_batch *b, float 
     }
 }
 
-static void add_rows(float *x, const float *y, size_t n) {
+static void add_rows(const struct g4_dec *dec, float *x, const float *y, size_t n) {
     for (size_t i = 0; i < n; i++) x[i] += y[i];
+    g4_dec_round(dec, x, n);
 }
 
 g4_status g4_dec_forward(const struct g4_dec *dec, const struct g4_dec_batch *b, struct g4_kv_view *kv,
@@ -145,36 +146,42 @@ g4_status g4_dec_forward(const struct g4_dec *dec, const struct g4_dec_batch *b,
 
     for (int il = 0; il < dec->n_layer; il++) {
         const struct g4_dec_layer *L = &dec->layers[il];
-        g4_dec_rmsnorm(tp, s.x, s.h, n, d, L->attn_norm, dec->eps);
+        g4_dec_norm(dec, tp, s.x, s.h, n, d, L->attn_norm, dec->eps);
         g4_dec_attn(dec, il, b, kv, &s, tp);
-        g4_dec_rmsnorm(tp, s.o, s.o, n, d, L->post_attn_norm, dec->eps);
-        add_rows(s.x, s.o, nd);
+        g4_dec_norm(dec, tp, s.o, s.o, n, d, L->post_attn_norm, dec->eps);
+        add_rows(dec, s.x, s.o, nd);
 
-        g4_dec_rmsnorm(tp, s.x, s.h, n, d, L->ffn_norm, dec->eps);
+        g4_dec_norm(dec, tp, s.x, s.h, n, d, L->ffn_norm, dec->eps);
         g4_dec_mlp(dec, il, n, &s, tp);
         if (L->n_expert) {
-            g4_dec_rmsnorm(tp, s.o, s.o, n, d, L->post_ffn_norm_1, dec->eps);
+            g4_dec_norm(dec, tp, s.o, s.o, n, d, L->post_ffn_norm_1, dec->eps);
             g4_dec_moe(dec, il, n, &s, tp);
-            add_rows(s.o, s.o2, nd);
+            add_rows(dec, s.o, s.o2, nd);
         }
-        g4_dec_rmsnorm(tp, s.o, s.o, n, d, L->post_ffn_norm, dec->eps);
-        add_rows(s.x, s.o, nd);
+        g4_dec_norm(dec, tp, s.o, s.o, n, d, L->post_ffn_norm, dec->eps);
+        add_rows(dec, s.x, s.o, nd);
         if (dec->n_ple) g4_dec_ple_layer(dec, il, n, &s, tp);
-        if (L->layer_scalar != 1.0f)
+        if (L->layer_scalar != 1.0f) {
             for (size_t i = 0; i < nd; i++) s.x[i] *= L->layer_scalar;
+            g4_dec_round(dec, s.x, nd);
+        }
     }
 
     int n_out = n - b->out_first;
     if (n_out > 0) {
         const float *xs = s.x + (size_t)b->out_first * d;
         float *hn = b->hidden ? b->hidden : s.h;
-        g4_dec_rmsnorm(tp, xs, hn, n_out, d, dec->out_norm, dec->eps);
+        g4_dec_norm(dec, tp, xs, hn, n_out, d, dec->out_norm, dec->eps);
         if (b->logits) {
-            g4_dec_matmul(tp, &dec->output, hn, n_out, d, b->logits, dec->n_vocab, s.tmp);
+            g4_dec_mm(dec, tp, &dec->output, hn, n_out, d, b->logits, dec->n_vocab, s.tmp);
             if (dec->final_softcap > 0) {
                 float c = dec->final_softcap;
                 size_t nl = (size_t)n_out * (size_t)dec->n_vocab;
-                for (size_t i = 0; i < nl; i++) b->logits[i] = tanhf(b->logits[i] / c) * c;
+                if (dec->bf16_act) /* HF: three bf16 ops, each rounded */
+                    for (size_t i = 0; i < nl; i++)
+                        b->logits[i] = g4_round_bf16(g4_round_bf16(tanhf(g4_round_bf16(b->logits[i] / c))) * c);
+                else
+                    for (size_t i = 0; i < nl; i++) b->logits[i] = tanhf(b->logits[i] / c) * c;
             }
         }
     }

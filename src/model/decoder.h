@@ -75,6 +75,9 @@ struct g4_dec {
     float final_softcap;     /* 0 = none */
     float embd_scale;        /* sqrt(d) rounded to the embedding's dtype */
     int v_norm;              /* Gemma 4: scale-free RMSNorm on V */
+    int bf16_act;            /* BF16 checkpoint: round activations to bf16 where HF's bf16
+                                compute rounds them (matmul/norm outputs, residual adds,
+                                RoPE products, attention probabilities, softcap steps) */
     int max_head_dim, max_kv_dim, max_q_dim, max_ff;
 
     struct g4_mat tok_embd;  /* [n_vocab][d] */

@@ -10,13 +10,15 @@
  * create_masks_for_vision_model) any key of the same bidirectional block. */
 #include "model/decoder_impl.h"
 
+#include "core/fp16.h"
 #include "kernels/kernels.h"
 
 #include <math.h>
 #include <string.h>
 
 /* cos/sin table for every row: rope[i][0..half) = cos, [half..2half) = sin. */
-static void rope_table(const struct g4_dec_layer *L, const struct g4_dec_batch *b, float *tab) {
+static void rope_table(const struct g4_dec *dec, const struct g4_dec_layer *L, const struct g4_dec_batch *b,
+                       float *tab) {
     int half = L->head_dim / 2;
     for (int i = 0; i < b->n; i++) {
         float p = (float)(b->pos0 + i);
@@ -26,11 +28,21 @@ static void rope_table(const struct g4_dec_layer *L, const struct g4_dec_batch *
             c[j] = cosf(a);
             c[half + j] = sinf(a);
         }
+        g4_dec_round(dec, c, (size_t)L->head_dim); /* HF casts cos/sin to the activation dtype */
     }
 }
 
-static void rope_apply(float *x, const float *tab, int hd) {
+static void rope_apply(float *x, const float *tab, int hd, int bf16) {
     int half = hd / 2;
+    if (bf16) { /* HF bf16: x*cos and rotate_half(x)*sin rounded, then their sum */
+        for (int j = 0; j < half; j++) {
+            float c = tab[j], s = tab[half + j];
+            float a = x[j], bb = x[j + half];
+            x[j] = g4_round_bf16(g4_round_bf16(a * c) + g4_round_bf16(-bb * s));
+            x[j + half] = g4_round_bf16(g4_round_bf16(bb * c) + g4_round_bf16(a * s));
+        }
+        return;
+    }
     for (int j = 0; j < half; j++) {
         float c = tab[j], s = tab[half + j];
         float a = x[j], bb = x[j + half];
@@ -54,9 +66,10 @@ static void qk_range(void *ctx, int ith, int64_t i0, int64_t i1) {
     int hd = j->L->head_dim;
     for (int64_t i = i0; i < i1; i++) {
         float *row = j->x + (size_t)i * j->heads * hd;
-        g4_dec_rmsnorm(NULL, row, row, j->heads, hd, j->norm, j->dec->eps);
+        g4_dec_norm(j->dec, NULL, row, row, j->heads, hd, j->norm, j->dec->eps);
         if (j->rope)
-            for (int h = 0; h < j->heads; h++) rope_apply(row + (size_t)h * hd, j->rope + (size_t)i * hd, hd);
+            for (int h = 0; h < j->heads; h++)
+                rope_apply(row + (size_t)h * hd, j->rope + (size_t)i * hd, hd, j->dec->bf16_act);
     }
 }
 
@@ -109,7 +122,9 @@ static void att_range(void *ctx, int ith, int64_t i0, int64_t i1) {
                 s = -INFINITY;
             } else {
                 const float *k = j->kv->k + (size_t)(u % cap) * row + (size_t)g * hd;
-                s = j->kt->dot_f32(hd, q, k) * dec->attn_scale;
+                s = j->kt->dot_f32(hd, q, k);
+                if (dec->bf16_act) s = g4_round_bf16(g4_round_bf16(s) * dec->attn_scale);
+                else s *= dec->attn_scale;
                 if (dec->attn_softcap > 0) s = tanhf(s / dec->attn_softcap) * dec->attn_softcap;
             }
             sc[u - lo] = s;
@@ -122,6 +137,10 @@ static void att_range(void *ctx, int ith, int64_t i0, int64_t i1) {
             sum += e;
         }
         float inv = (float)(1.0 / sum);
+        if (dec->bf16_act) { /* HF: softmax in f32, probabilities cast to bf16 */
+            for (int64_t u = 0; u < cnt; u++) sc[u] = g4_round_bf16(sc[u] * inv);
+            inv = 1.0f;
+        }
         float *o = j->out + (size_t)i * j->n_head * hd + (size_t)h * hd;
         memset(o, 0, (size_t)hd * sizeof(float));
         for (int64_t u = lo; u <= hi; u++) {
@@ -130,6 +149,7 @@ static void att_range(void *ctx, int ith, int64_t i0, int64_t i1) {
             const float *v = j->kv->v + (size_t)(u % cap) * row + (size_t)g * hd;
             for (int c = 0; c < hd; c++) o[c] += p * v[c];
         }
+        g4_dec_round(dec, o, (size_t)hd);
     }
 }
 
@@ -139,18 +159,18 @@ void g4_dec_attn(const struct g4_dec *dec, int il, const struct g4_dec_batch *b,
     int n = b->n, hd = L->head_dim, nh = dec->n_head, nkv = L->n_kv_head;
     int qd = nh * hd, kd = nkv * hd;
     int rotate = L->inv_freq != NULL;
-    if (rotate) rope_table(L, b, s->rope);
+    if (rotate) rope_table(dec, L, b, s->rope);
 
-    g4_dec_matmul(tp, &L->wq, s->h, n, dec->n_embd, s->q, qd, s->tmp);
+    g4_dec_mm(dec, tp, &L->wq, s->h, n, dec->n_embd, s->q, qd, s->tmp);
     norm_rope(dec, L, s->q, n, nh, L->q_norm, rotate ? s->rope : NULL, tp);
 
     if (L->kv_src == il) {
         struct g4_kv_view *c = &kv[il];
-        g4_dec_matmul(tp, &L->wk, s->h, n, dec->n_embd, s->k, kd, s->tmp);
+        g4_dec_mm(dec, tp, &L->wk, s->h, n, dec->n_embd, s->k, kd, s->tmp);
         if (L->k_eq_v)
             memcpy(s->v, s->k, (size_t)n * kd * sizeof(float));
         else
-            g4_dec_matmul(tp, &L->wv, s->h, n, dec->n_embd, s->v, kd, s->tmp);
+            g4_dec_mm(dec, tp, &L->wv, s->h, n, dec->n_embd, s->v, kd, s->tmp);
         norm_rope(dec, L, s->k, n, nkv, L->k_norm, rotate ? s->rope : NULL, tp);
         if (dec->v_norm) norm_rope(dec, L, s->v, n, nkv, NULL, NULL, tp);
         for (int i = 0; i < n; i++) {
@@ -162,5 +182,5 @@ void g4_dec_attn(const struct g4_dec *dec, int il, const struct g4_dec_batch *b,
 
     struct att_job j = {dec, L, b, &kv[L->kv_src], s->q, s->att, s->scores, s->n_kv, nh, g4_kernels()};
     g4_dec_par_for(tp, (int64_t)n * nh, 1, att_range, &j);
-    g4_dec_matmul(tp, &L->wo, s->att, n, qd, s->o, dec->n_embd, s->tmp);
+    g4_dec_mm(dec, tp, &L->wo, s->att, n, qd, s->o, dec->n_embd, s->tmp);
 }

@@ -16,12 +16,15 @@
 #include <math.h>
 #include <string.h>
 
-static void geglu(float *ff, int n, int64_t f, int64_t ld, float *out, int64_t ldo) {
+static void geglu(const struct g4_dec *dec, float *ff, int n, int64_t f, int64_t ld, float *out, int64_t ldo) {
     /* ff rows hold gate[0..f) then up[f..2f); out[i][c] = gelu(gate) * up */
     for (int i = 0; i < n; i++) {
         const float *g = ff + (size_t)i * ld, *u = g + f;
         float *o = out + (size_t)i * ldo;
-        for (int64_t c = 0; c < f; c++) o[c] = g4_dec_gelu_tanh(g[c]) * u[c];
+        if (dec->bf16_act)
+            for (int64_t c = 0; c < f; c++) o[c] = g4_round_bf16(g4_round_bf16(g4_dec_gelu_tanh(g[c])) * u[c]);
+        else
+            for (int64_t c = 0; c < f; c++) o[c] = g4_dec_gelu_tanh(g[c]) * u[c];
     }
 }
 
@@ -32,10 +35,10 @@ void g4_dec_mlp(const struct g4_dec *dec, int il, int n, struct g4_dec_scratch *
         memset(s->o, 0, (size_t)n * d * sizeof(float));
         return;
     }
-    g4_dec_matmul(tp, &L->w_gate, s->h, n, d, s->ff, ld, s->tmp);
-    g4_dec_matmul(tp, &L->w_up, s->h, n, d, s->ff + f, ld, s->tmp);
-    geglu(s->ff, n, f, ld, s->ff, ld); /* in place: row i's first f floats */
-    g4_dec_matmul(tp, &L->w_down, s->ff, n, ld, s->o, d, s->tmp);
+    g4_dec_mm(dec, tp, &L->w_gate, s->h, n, d, s->ff, ld, s->tmp);
+    g4_dec_mm(dec, tp, &L->w_up, s->h, n, d, s->ff + f, ld, s->tmp);
+    geglu(dec, s->ff, n, f, ld, s->ff, ld); /* in place: row i's first f floats */
+    g4_dec_mm(dec, tp, &L->w_down, s->ff, n, ld, s->o, d, s->tmp);
 }
 
 static struct g4_mat expert_view(const struct g4_mat *m, size_t stride, int e) {
@@ -50,13 +53,14 @@ void g4_dec_moe(const struct g4_dec *dec, int il, int n, struct g4_dec_scratch *
     int64_t f = L->n_ff_exp, ld = 2 * f;
 
     /* router on the residual stream */
-    g4_dec_rmsnorm(tp, s->x, s->h, n, d, NULL, dec->eps);
+    g4_dec_norm(dec, tp, s->x, s->h, n, d, NULL, dec->eps);
     float root = (float)pow((double)d, -0.5);
     for (int i = 0; i < n; i++) {
         float *h = s->h + (size_t)i * d;
         for (int c = 0; c < d; c++) h[c] = h[c] * L->router_scale[c] * root;
+        g4_dec_round(dec, h, (size_t)d);
     }
-    g4_dec_matmul(tp, &L->router, s->h, n, d, s->router, ne, s->tmp);
+    g4_dec_mm(dec, tp, &L->router, s->h, n, d, s->router, ne, s->tmp);
     for (int i = 0; i < n; i++) {
         float *z = s->router + (size_t)i * ne;
         float mx = -INFINITY;
@@ -85,10 +89,10 @@ void g4_dec_moe(const struct g4_dec *dec, int il, int n, struct g4_dec_scratch *
     }
 
     /* experts on pre_ffn_norm_2(r), grouped by expert */
-    g4_dec_rmsnorm(tp, s->x, s->h, n, d, L->pre_ffn_norm_2, dec->eps);
+    g4_dec_norm(dec, tp, s->x, s->h, n, d, L->pre_ffn_norm_2, dec->eps);
     memset(s->o2, 0, (size_t)n * d * sizeof(float));
     for (int e = 0; e < ne; e++) {
-        int m = 0;
+        int m = 0; /* rows routed to expert e */
         for (int i = 0; i < n; i++)
             for (int j = 0; j < k; j++)
                 if (s->top_idx[(size_t)i * k + j] == e) {
@@ -99,16 +103,16 @@ void g4_dec_moe(const struct g4_dec *dec, int il, int n, struct g4_dec_scratch *
         if (!m) continue;
         if (L->exp_gate_up.data) {
             struct g4_mat gu = expert_view(&L->exp_gate_up, L->exp_gate_up_stride, e);
-            g4_dec_matmul(tp, &gu, s->xe, m, d, s->ff, ld, s->tmp);
+            g4_dec_mm(dec, tp, &gu, s->xe, m, d, s->ff, ld, s->tmp);
         } else {
             struct g4_mat g = expert_view(&L->exp_gate, L->exp_gate_stride, e);
             struct g4_mat u = expert_view(&L->exp_up, L->exp_up_stride, e);
-            g4_dec_matmul(tp, &g, s->xe, m, d, s->ff, ld, s->tmp);
-            g4_dec_matmul(tp, &u, s->xe, m, d, s->ff + f, ld, s->tmp);
+            g4_dec_mm(dec, tp, &g, s->xe, m, d, s->ff, ld, s->tmp);
+            g4_dec_mm(dec, tp, &u, s->xe, m, d, s->ff + f, ld, s->tmp);
         }
-        geglu(s->ff, m, f, ld, s->ff, ld);
+        geglu(dec, s->ff, m, f, ld, s->ff, ld);
         struct g4_mat dn = expert_view(&L->exp_down, L->exp_down_stride, e);
-        g4_dec_matmul(tp, &dn, s->ff, m, ld, s->ye, d, s->tmp);
+        g4_dec_mm(dec, tp, &dn, s->ff, m, ld, s->ye, d, s->tmp);
         for (int r = 0; r < m; r++) {
             int i = s->rows[r] / k;
             float w = s->top_w[s->rows[r]];
@@ -116,8 +120,9 @@ void g4_dec_moe(const struct g4_dec *dec, int il, int n, struct g4_dec_scratch *
             const float *y = s->ye + (size_t)r * d;
             for (int c = 0; c < d; c++) o[c] += y[c] * w;
         }
+        g4_dec_round(dec, s->o2, (size_t)n * d);
     }
-    g4_dec_rmsnorm(tp, s->o2, s->o2, n, d, L->post_ffn_norm_2, dec->eps);
+    g4_dec_norm(dec, tp, s->o2, s->o2, n, d, L->post_ffn_norm_2, dec->eps);
 }
 
 void g4_dec_ple_inputs(const struct g4_dec *dec, const struct g4_dec_batch *b, struct g4_dec_scratch *s,
@@ -125,10 +130,11 @@ void g4_dec_ple_inputs(const struct g4_dec *dec, const struct g4_dec_batch *b, s
     int n = b->n, P = dec->n_ple, d = dec->n_embd;
     int64_t tot = (int64_t)dec->n_layer * P;
     int bf16 = dec->ple_embd.type == G4_TYPE_BF16;
-    g4_dec_matmul(tp, &dec->ple_model_proj, s->x, n, d, s->ple, tot, s->tmp);
+    g4_dec_mm(dec, tp, &dec->ple_model_proj, s->x, n, d, s->ple, tot, s->tmp);
     float pscale = (float)pow((double)d, -0.5);
     for (size_t i = 0; i < (size_t)n * tot; i++) s->ple[i] *= pscale;
-    g4_dec_rmsnorm(tp, s->ple, s->ple, (int64_t)n * dec->n_layer, P, dec->ple_proj_norm, dec->eps);
+    g4_dec_round(dec, s->ple, (size_t)n * tot);
+    g4_dec_norm(dec, tp, s->ple, s->ple, (int64_t)n * dec->n_layer, P, dec->ple_proj_norm, dec->eps);
     const float isq2 = (float)pow(2.0, -0.5);
     for (int i = 0; i < n; i++) {
         int id = b->tokens[i];
@@ -140,6 +146,7 @@ void g4_dec_ple_inputs(const struct g4_dec *dec, const struct g4_dec_batch *b, s
             float r = raw[c] * dec->ple_embd_scale;
             if (bf16) r = g4_round_bf16(r);
             pl[c] = (pl[c] + r) * isq2;
+            if (bf16) pl[c] = g4_round_bf16(pl[c]);
         }
     }
 }
@@ -148,13 +155,17 @@ void g4_dec_ple_layer(const struct g4_dec *dec, int il, int n, struct g4_dec_scr
     const struct g4_dec_layer *L = &dec->layers[il];
     int P = dec->n_ple, d = dec->n_embd;
     int64_t tot = (int64_t)dec->n_layer * P;
-    g4_dec_matmul(tp, &L->ple_gate, s->x, n, d, s->ff, P, s->tmp);
+    g4_dec_mm(dec, tp, &L->ple_gate, s->x, n, d, s->ff, P, s->tmp);
     for (int i = 0; i < n; i++) {
         float *g = s->ff + (size_t)i * P;
         const float *pl = s->ple + (size_t)i * tot + (size_t)il * P;
-        for (int c = 0; c < P; c++) g[c] = g4_dec_gelu_tanh(g[c]) * pl[c];
+        for (int c = 0; c < P; c++) g[c] = g4_dec_gelu_tanh(g[c]);
+        g4_dec_round(dec, g, (size_t)P);
+        for (int c = 0; c < P; c++) g[c] *= pl[c];
+        g4_dec_round(dec, g, (size_t)P);
     }
-    g4_dec_matmul(tp, &L->ple_proj, s->ff, n, P, s->o2, d, s->tmp);
-    g4_dec_rmsnorm(tp, s->o2, s->o2, n, d, L->ple_post_norm, dec->eps);
+    g4_dec_mm(dec, tp, &L->ple_proj, s->ff, n, P, s->o2, d, s->tmp);
+    g4_dec_norm(dec, tp, s->o2, s->o2, n, d, L->ple_post_norm, dec->eps);
     for (size_t i = 0; i < (size_t)n * d; i++) s->x[i] += s->o2[i];
+    g4_dec_round(dec, s->x, (size_t)n * d);
 }

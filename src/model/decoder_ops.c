@@ -92,3 +92,16 @@ void g4_dec_rmsnorm(struct g4_pool *tp, const float *x, float *y, int64_t n_rows
     struct norm_job j = {x, y, dim, w, eps};
     g4_dec_par_for(tp, n_rows, 8, norm_range, &j);
 }
+
+void g4_dec_mm(const struct g4_dec *dec, struct g4_pool *tp, const struct g4_mat *w, const float *x, int n,
+               int64_t ldx, float *y, int64_t ldy, void *wdata) {
+    g4_dec_matmul(tp, w, x, n, ldx, y, ldy, wdata);
+    if (dec->bf16_act)
+        for (int t = 0; t < n; t++) g4_dec_round(dec, y + (size_t)t * ldy, (size_t)w->rows);
+}
+
+void g4_dec_norm(const struct g4_dec *dec, struct g4_pool *tp, const float *x, float *y, int64_t n_rows, int dim,
+                 const float *w, float eps) {
+    g4_dec_rmsnorm(tp, x, y, n_rows, dim, w, eps);
+    g4_dec_round(dec, y, (size_t)n_rows * (size_t)dim);
+}

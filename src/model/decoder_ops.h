@@ -9,6 +9,8 @@
 
 #include "model/decoder.h"
 
+#include "core/fp16.h"
+
 #include <math.h>
 
 /* Work split: fn(ctx, ith, i0, i1) handles items [i0, i1) on thread ith. */
@@ -27,6 +29,19 @@ size_t g4_dec_matmul_wsize(const struct g4_mat *w, int n);
  * x and y may alias. */
 void g4_dec_rmsnorm(struct g4_pool *tp, const float *x, float *y, int64_t n_rows, int dim,
                     const float *w, float eps);
+
+/* Rounds n values to bf16 when the decoder emulates HF's bf16 compute
+ * (dec->bf16_act), else does nothing. */
+static inline void g4_dec_round(const struct g4_dec *dec, float *x, size_t n) {
+    if (dec->bf16_act)
+        for (size_t i = 0; i < n; i++) x[i] = g4_round_bf16(x[i]);
+}
+/* g4_dec_matmul / g4_dec_rmsnorm followed by the bf16 rounding of the
+ * reference's outputs (see g4_dec_round). */
+void g4_dec_mm(const struct g4_dec *dec, struct g4_pool *tp, const struct g4_mat *w, const float *x, int n,
+               int64_t ldx, float *y, int64_t ldy, void *wdata);
+void g4_dec_norm(const struct g4_dec *dec, struct g4_pool *tp, const float *x, float *y, int64_t n_rows, int dim,
+                 const float *w, float eps);
 
 /* Dequantizes row `r` of w into out[w->cols]. */
 void g4_dec_mat_row(const struct g4_mat *w, int64_t r, float *out);

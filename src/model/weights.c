@@ -166,6 +166,8 @@ static g4_status bind_layer(struct binder *bd, struct g4_dec *dec, int il) {
         /* HF: 1 / base ** (arange(0, dim, 2).float() / dim), in f32 */
         float ex = (float)(2 * i) / (float)H;
         inv[i] = i < pairs ? (1.0f / powf(lc->rope_theta, ex)) * scale : 0.0f;
+        /* HF's bf16 model holds inv_freq in a bf16 buffer (model.to(bf16) casts buffers) */
+        if (dec->bf16_act) inv[i] = g4_round_bf16(inv[i]);
     }
     L->inv_freq = inv;
 
@@ -254,6 +256,9 @@ static g4_status bind_all(struct binder *bd, struct g4_dec *dec) {
     dec->v_norm = c->v_norm;
     TRY(bind_mat(bd, &dec->tok_embd, NULL, G4_W_TOKEN_EMBD, 0, c->n_vocab, d, 1, false));
     dec->embd_scale = embed_scale(d, dec->tok_embd.type);
+    /* HF runs a BF16 checkpoint in bf16: mirror its roundings (llama.cpp
+     * computes GGUF models in f32, so GGUF files never set this) */
+    dec->bf16_act = !bd->gguf && dec->tok_embd.type == G4_TYPE_BF16;
     TRY(bind_vec(bd, &dec->out_norm, G4_W_OUTPUT_NORM, 0, d, c->norm_plus_one, false));
     /* tied unless a separate head is stored */
     TRY(bind_mat(bd, &dec->output, NULL, G4_W_OUTPUT, 0, c->n_vocab, d, 1, true));

@@ -7,12 +7,18 @@
  *     (meta.json: suggested_atol_f32 = max(1e-4, 20 x the HF f32-vs-f64
  *     spread), since an f32 implementation with another summation order
  *     differs from HF f32 by about as much as HF f32 differs from exact;
- *     for BF16 checkpoints suggested_atol_bf16 = max |HF bf16 - f64 on the
- *     same weights|: HF rounds every op to bf16, we keep f32 activations, so
- *     we sit between HF bf16 and exact);
+ *     BF16 checkpoints: the decoder mirrors every bf16 rounding of HF's
+ *     bf16 compute (decoder.h bf16_act) and matches it bit for bit on these
+ *     fixtures; the bound kept is suggested_atol_bf16 = max |HF bf16 - f64 on
+ *     the same weights|, what a differently-rounded but correct
+ *     implementation could show, so a change of summation order in a kernel
+ *     (which can flip a bf16 rounding) does not fail the test);
  *   - prefill in one chunk == several chunks == token by token;
  *   - 32 greedy tokens (suppress_tokens applied, stop at EOS) identical to
- *     HF generate(), up to the first near-tie for the BF16 models.
+ *     HF generate() (for BF16 models up to an exact tie of HF's top two,
+ *     which bit-exact emulation reproduces; a kernel that changes the f32
+ *     summation order of bf16 dots may flip a rounding and needs this
+ *     relaxed to a gap of a few bf16 ulps).
  * G4_TEST_VERBOSE=1 prints the measured errors. */
 #include "test.h"
 
@@ -23,7 +29,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define FIX "tests/fixtures/models/"
+/* Fixture root; G4_FIXTURE_MODELS overrides it (for regenerated fixtures). */
+static const char *fix_root(void) {
+    const char *e = getenv("G4_FIXTURE_MODELS");
+    return e && *e ? e : "tests/fixtures/models";
+}
 
 static int verbose(void) {
     const char *v = getenv("G4_TEST_VERBOSE");
@@ -151,7 +161,7 @@ static void check_greedy(g4_model *m, const char *dir, float tie_gap, const char
  * (NULL = the HF directory itself) is what gets loaded. */
 static void check_model(const char *name, const char *file, int greedy) {
     char dir[256], path[512], label[300];
-    snprintf(dir, sizeof dir, FIX "%s", name);
+    snprintf(dir, sizeof dir, "%s/%s", fix_root(), name);
     snprintf(label, sizeof label, "%s%s%s", name, file ? "/" : "", file ? file : "");
     snprintf(path, sizeof path, "%s/meta.json", dir);
     json_t *meta = load_json(path);
@@ -192,7 +202,7 @@ static void check_model(const char *name, const char *file, int greedy) {
             CHECKF(ec <= 1e-4f && es <= 1e-4f, "%s: chunked %g, token-by-token %g", label, ec, es);
         }
         free(one), free(chunks), free(single);
-        if (greedy) check_greedy(m, dir, bf16 ? (float)(2 * atol) : 0.0f, label);
+        if (greedy) check_greedy(m, dir, bf16 ? 1e-6f : 0.0f, label);
     }
     g4_model_free(m);
     free(ids), free(ref);
