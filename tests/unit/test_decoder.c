@@ -15,10 +15,10 @@
  *     (which can flip a bf16 rounding) does not fail the test);
  *   - prefill in one chunk == several chunks == token by token;
  *   - 32 greedy tokens (suppress_tokens applied, stop at EOS) identical to
- *     HF generate() (for BF16 models up to an exact tie of HF's top two,
- *     which bit-exact emulation reproduces; a kernel that changes the f32
- *     summation order of bf16 dots may flip a rounding and needs this
- *     relaxed to a gap of a few bf16 ulps).
+ *     HF generate(); for BF16 models up to a divergence at a step where HF's
+ *     top two are within one bf16 ulp (0.0625 for logits in [16, 32)): HF's cached
+ *     decode sums attention over fewer keys than its full forward, which
+ *     alone moves a logit by an ulp.
  * G4_TEST_VERBOSE=1 prints the measured errors. */
 #include "test.h"
 
@@ -115,8 +115,9 @@ static int32_t argmax_allowed(const float *l, int V, const int32_t *sup, size_t 
     return best;
 }
 
-/* Greedy continuation vs greedy.json. Near-ties (HF's top-2 gap below
- * tie_gap) end the comparison: past one, either continuation is right. */
+/* Greedy continuation vs greedy.json. A different token where HF's top-2
+ * gap is <= tie_gap (a near-tie) ends the comparison: past it, either
+ * continuation is right. */
 static void check_greedy(g4_model *m, const char *dir, float tie_gap, const char *label) {
     char path[512];
     snprintf(path, sizeof path, "%s/greedy.json", dir);
@@ -141,8 +142,8 @@ static void check_greedy(g4_model *m, const char *dir, float tie_gap, const char
             float gap;
             int32_t t = argmax_allowed(lg, V, sup, ns, &gap);
             double hf_gap = json_real_value(json_array_get(gaps, i));
-            if (hf_gap < tie_gap) break;
-            CHECKF(t == want[i], "%s: greedy token %zu is %d, HF %d", label, i, t, want[i]);
+            if (t != want[i] && hf_gap <= tie_gap) break; /* diverged at a near-tie: both right */
+            CHECKF(t == want[i], "%s: greedy token %zu is %d, HF %d (HF top-2 gap %g)", label, i, t, want[i], hf_gap);
             if (t != want[i]) break;
             int stop = 0;
             for (size_t k = 0; k < ne; k++) stop |= t == eos[k];
@@ -202,7 +203,7 @@ static void check_model(const char *name, const char *file, int greedy) {
             CHECKF(ec <= 1e-4f && es <= 1e-4f, "%s: chunked %g, token-by-token %g", label, ec, es);
         }
         free(one), free(chunks), free(single);
-        if (greedy) check_greedy(m, dir, bf16 ? 1e-6f : 0.0f, label);
+        if (greedy) check_greedy(m, dir, bf16 ? 0.07f : 0.0f, label);
     }
     g4_model_free(m);
     free(ids), free(ref);
