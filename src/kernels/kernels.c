@@ -51,6 +51,7 @@ void g4_kernels_fill_ref(struct g4_kernels *k) {
     k->scale = g4_scale_ref;
     k->softcap = g4_softcap_ref;
     k->attention = g4_attention_ref;
+    k->cvt_row = g4_cvt_row_ref;
 }
 
 static struct {
@@ -154,6 +155,12 @@ g4_status g4_matmul_check(const struct g4_kernels *kt, const struct g4_matmul_ar
         return g4_fail(err, G4_ERR_INTERNAL, "matmul: kernels %s cannot quantize to %s", kt->name, atr->name);
     if (a->w_row_bytes < rb || a->x_stride < a->K || a->y_stride < a->N || !a->w || !a->x || !a->y)
         return g4_fail(err, G4_ERR_INVALID_ARG, "matmul: bad strides or pointers");
+    /* kernels read block fields (f16 scales, floats) in place */
+    const size_t align = a->type == G4_TYPE_F32 ? 4 : (tr->size % 2 == 0 ? 2 : 1);
+    if ((uintptr_t)a->w % align || a->w_row_bytes % align)
+        return g4_fail(err, G4_ERR_INVALID_ARG, "matmul: %s weights must be %zu-byte aligned", tr->name, align);
+    if ((uintptr_t)a->wdata % 4)
+        return g4_fail(err, G4_ERR_INVALID_ARG, "matmul: scratch must be 4-byte aligned");
     size_t need = g4_matmul_wsize(kt, a->type, a->M, a->K, a->f32_act);
     if (need > 0 && (wsize < need || !a->wdata))
         return g4_fail(err, G4_ERR_INVALID_ARG, "matmul: scratch of %zu bytes, need %zu", wsize, need);
@@ -168,7 +175,7 @@ void g4_matmul_quantize(const struct g4_kernels *kt, const struct g4_matmul_args
         kt->quantize_row[at](a->x + m * a->x_stride, (char *)a->wdata + (size_t)m * rb, a->K);
 }
 
-enum { DQ_CHUNK = 256, DQ_MTILE = 8 };
+enum { DQ_CHUNK = 256, DQ_MTILE = 8, MM_NBLOCK = 16, MM_MBLOCK = 8 };
 
 /* Weights dequantized 256 elements at a time into a stack buffer, each chunk
  * dotted with up to DQ_MTILE activation rows (float32). */
@@ -200,10 +207,20 @@ void g4_matmul_rows(const struct g4_kernels *kt, const struct g4_matmul_args *a,
     const void *xq = at == G4_TYPE_F32 ? (const void *)a->x : a->wdata;
     const size_t xrb = at == G4_TYPE_F32 ? (size_t)a->x_stride * sizeof(float) : act_row_bytes(at, a->K);
     if (tk->matmul && tk->matmul(a, xq, xrb, n0, n1)) return;
-    for (int64_t n = n0; n < n1; n++) {
-        const void *wrow = (const char *)a->w + (size_t)n * a->w_row_bytes;
-        for (int64_t m = 0; m < a->M; m++)
-            tk->vec_dot(a->K, &a->y[m * a->y_stride + n], wrow, (const char *)xq + (size_t)m * xrb);
+    /* Cache blocking: 16 weight rows (stay in L2) x 8 activation rows (stay
+       in L1). Measured with the AVX2 dots at N=1024, K=4096, M=16: without
+       it the time per activation row was 1.8-2.6x the M=1 time (the rows no
+       longer fit L1); with it 1.0-1.1x (blocks 32x4 and 32x2 did worse). */
+    for (int64_t nb = n0; nb < n1; nb += MM_NBLOCK) {
+        const int64_t ne = G4_MIN(nb + MM_NBLOCK, n1);
+        for (int64_t m0 = 0; m0 < a->M; m0 += MM_MBLOCK) {
+            const int64_t me = G4_MIN(m0 + MM_MBLOCK, a->M);
+            for (int64_t n = nb; n < ne; n++) {
+                const void *wrow = (const char *)a->w + (size_t)n * a->w_row_bytes;
+                for (int64_t m = m0; m < me; m++)
+                    tk->vec_dot(a->K, &a->y[m * a->y_stride + n], wrow, (const char *)xq + (size_t)m * xrb);
+            }
+        }
     }
 }
 

@@ -17,32 +17,42 @@
  *
  * Threads: every op is a pure function of its arguments, so callers split
  * work (rows of y, heads, tokens) across (ith, nth) slices of a g4_pool.
- * g4_matmul() does that itself. */
+ * g4_matmul() does that itself.
+ *
+ * Usage (a decoder layer's q projection, then norm + rope per head):
+ *
+ *     const struct g4_kernels *kt = g4_kernels();          // once
+ *     struct g4_matmul_args mm = {
+ *         .type = w->type, .w = w->data, .w_row_bytes = w->row_bytes,
+ *         .N = n_head * head_dim, .K = n_embd, .M = n_tokens,
+ *         .x = h, .x_stride = n_embd, .y = q, .y_stride = n_head * head_dim,
+ *         .wdata = scratch,                                 // g4_matmul_wsize() bytes
+ *     };
+ *     // at load/plan time: g4_matmul_check(kt, &mm, scratch_size, err)
+ *     g4_matmul(pool, kt, &mm);                             // q = h W^T
+ *     for (t, head) kt->rmsnorm(qh, qh, q_norm_w, head_dim, 1e-6f, G4_NORM_W);
+ *     for (t) kt->rope(q + t*q_stride, n_head, head_dim, head_dim, pos[t], inv_freq);
+ *
+ * Precision: for quantized weights, matmul quantizes activations to
+ * Q8_0/Q8_K once per op, like llama.cpp (fast; each activation moves by at
+ * most half a step, amax/254 of its block). Set f32_act to keep them in
+ * float32 instead (weights dequantized exactly, dotted in float32): slower,
+ * and the better match to a float reference. F32/F16/BF16 weights always
+ * use float32 activations. RoPE frequencies from g4_rope_inv_freq are
+ * within an ulp of HF's float32 computation. */
 #ifndef G4_KERNELS_KERNELS_H
 #define G4_KERNELS_KERNELS_H
 
 #include "core/threadpool.h"
+#include "tensor/blocks.h"
 #include "tensor/types.h"
 
 /* ==== Activation blocks (the "vec_dot_type" of a weight type) ==== */
 
 /* Quantized activations, made once per op from float32 rows (like ggml's
- * vec_dot_type): 32-element blocks of Q8_0 for the 32-block weight types,
- * 256-element blocks of Q8_K (float scale + 16 partial sums) for k-quants
- * and IQ4_XS. Layouts equal ggml's block_q8_0 / block_q8_K. */
-#define G4_QK8_0 32
-#define G4_QK_K 256
-struct g4k_q8_0 {
-    uint16_t d;        /* f16 scale: x ~= d * qs */
-    int8_t qs[32];
-};
-struct g4k_q8_K {
-    float d;           /* x ~= d * qs */
-    int8_t qs[256];
-    int16_t bsums[16]; /* sum of qs over each group of 16 */
-};
-_Static_assert(sizeof(struct g4k_q8_0) == 34, "q8_0 block");
-_Static_assert(sizeof(struct g4k_q8_K) == 292, "q8_K block");
+ * vec_dot_type): struct g4_block_q8_0 (32 elements, f16 scale) for the
+ * 32-block weight types, struct g4_block_q8_K (256 elements, float scale and
+ * 16 partial sums) for k-quants and IQ4_XS; layouts in tensor/blocks.h. */
 
 /* ==== Function types ==== */
 
@@ -75,7 +85,11 @@ typedef bool (*g4_attn_mask_fn)(void *ctx, int32_t q_pos, int32_t k_pos);
  * k + i*kv_stride and v + i*kv_stride (elements, not bytes) for slot i in
  * [0, n_kv). That covers a contiguous cache [pos][n_kv_head][head_dim]
  * (point k at head h, kv_stride = n_kv_head*head_dim) and a ring buffer for
- * sliding layers (slots hold any positions: pass them in kv_pos). */
+ * sliding layers: slots hold any positions, given in kv_pos (e.g. position p
+ * lives in slot p % n_slots, kv_pos[slot] = p, -1 while empty). A ring used
+ * for prefill chunks of T tokens needs window + T - 1 slots, so that a chunk
+ * does not overwrite keys its own earlier queries still see. Slot order does
+ * not matter: the result depends only on the set of visible (pos, k, v). */
 struct g4_attn_args {
     int64_t head_dim;       /* D */
     int64_t n_q;            /* query heads in the group (>= 1) */
@@ -132,6 +146,9 @@ struct g4_kernels {
     void (*mul)(float *y, const float *a, const float *b, int64_t n);   /* y = a * b */
     void (*scale)(float *y, const float *x, float s, int64_t n);        /* y = x * s */
     void (*softcap)(float *y, const float *x, float cap, int64_t n);    /* y = cap * tanh(x / cap) */
+    /* float32 row -> F32 / F16 / BF16 (round to nearest even, like numpy /
+       torch casts), e.g. to store K and V in the cache; other types: no-op */
+    void (*cvt_row)(void *dst, uint32_t dst_type, const float *src, int64_t n);
     /* attention for one query token and one GQA group, online softmax */
     void (*attention)(const struct g4_attn_args *a);
 };
@@ -150,8 +167,8 @@ int g4_kernels_list(const struct g4_kernels **out, int cap);
 
 struct g4_matmul_args {
     uint32_t type;          /* weight type */
-    const void *w;          /* [N] rows of K elements */
-    size_t w_row_bytes;     /* bytes from one weight row to the next (>= row size) */
+    const void *w;          /* [N] rows of K elements; 2-byte aligned (F32: 4), as GGUF data is */
+    size_t w_row_bytes;     /* bytes from one weight row to the next (>= row size, same alignment) */
     int64_t N, K, M;
     const float *x;         /* [M][x_stride] activations */
     int64_t x_stride;       /* floats */
@@ -159,7 +176,7 @@ struct g4_matmul_args {
     int64_t y_stride;       /* floats */
     bool f32_act;           /* true: never quantize activations: weights are dequantized
                                block by block and dotted with float32 x (slower, closer to HF) */
-    void *wdata;            /* scratch of g4_matmul_wsize() bytes (quantized activations) */
+    void *wdata;            /* scratch of g4_matmul_wsize() bytes, 4-byte aligned (quantized activations) */
 };
 
 /* Scratch bytes needed by a matmul (0 when activations stay float32). */

@@ -17,8 +17,8 @@ static inline int dot32(const int8_t *q, const int8_t *x) {
 }
 
 void g4_vec_dot_q4_K_ref(int64_t n, float *s, const void *vw, const void *vx) {
-    const struct kq4_K *w = vw;
-    const struct g4k_q8_K *x = vx;
+    const struct g4_block_q4_K *w = vw;
+    const struct g4_block_q8_K *x = vx;
     double acc = 0.0;
     for (int64_t b = 0; b < n / G4_QK_K; b++) {
         int8_t q[256];
@@ -40,8 +40,8 @@ void g4_vec_dot_q4_K_ref(int64_t n, float *s, const void *vw, const void *vx) {
 }
 
 void g4_vec_dot_q5_K_ref(int64_t n, float *s, const void *vw, const void *vx) {
-    const struct kq5_K *w = vw;
-    const struct g4k_q8_K *x = vx;
+    const struct g4_block_q5_K *w = vw;
+    const struct g4_block_q8_K *x = vx;
     double acc = 0.0;
     for (int64_t b = 0; b < n / G4_QK_K; b++) {
         int8_t q[256];
@@ -64,8 +64,8 @@ void g4_vec_dot_q5_K_ref(int64_t n, float *s, const void *vw, const void *vx) {
 }
 
 void g4_vec_dot_q6_K_ref(int64_t n, float *s, const void *vw, const void *vx) {
-    const struct kq6_K *w = vw;
-    const struct g4k_q8_K *x = vx;
+    const struct g4_block_q6_K *w = vw;
+    const struct g4_block_q8_K *x = vx;
     double acc = 0.0;
     for (int64_t b = 0; b < n / G4_QK_K; b++) {
         int8_t q[256];
@@ -91,8 +91,8 @@ void g4_vec_dot_q6_K_ref(int64_t n, float *s, const void *vw, const void *vx) {
 }
 
 void g4_vec_dot_iq4_xs_ref(int64_t n, float *s, const void *vw, const void *vx) {
-    const struct kiq4_xs *w = vw;
-    const struct g4k_q8_K *x = vx;
+    const struct g4_block_iq4_xs *w = vw;
+    const struct g4_block_q8_K *x = vx;
     double acc = 0.0;
     for (int64_t b = 0; b < n / G4_QK_K; b++) {
         int sum = 0;
@@ -102,8 +102,8 @@ void g4_vec_dot_iq4_xs_ref(int64_t n, float *s, const void *vw, const void *vx) 
             const int8_t *xq = x[b].qs + 32 * ib;
             int sb = 0;
             for (int j = 0; j < 16; j++) {
-                sb += g4k_iq4nl_values[qs[j] & 0xF] * xq[j];
-                sb += g4k_iq4nl_values[qs[j] >> 4] * xq[j + 16];
+                sb += g4_kvalues_iq4nl[qs[j] & 0xF] * xq[j];
+                sb += g4_kvalues_iq4nl[qs[j] >> 4] * xq[j + 16];
             }
             sum += (ls - 32) * sb;
         }
