@@ -89,7 +89,10 @@ typedef bool (*g4_attn_mask_fn)(void *ctx, int32_t q_pos, int32_t k_pos);
  * lives in slot p % n_slots, kv_pos[slot] = p, -1 while empty). A ring used
  * for prefill chunks of T tokens needs window + T - 1 slots, so that a chunk
  * does not overwrite keys its own earlier queries still see. Slot order does
- * not matter: the result depends only on the set of visible (pos, k, v). */
+ * not matter: the result depends only on the set of visible (pos, k, v).
+ * Cost is linear in n_kv whatever the mask, so for a contiguous causal
+ * cache pass only the slots that can be visible: n_kv = q_pos + 1 - start,
+ * kv_pos0 = start, start = max(0, q_pos - window + 1) for sliding layers. */
 struct g4_attn_args {
     int64_t head_dim;       /* D */
     int64_t n_q;            /* query heads in the group (>= 1) */
@@ -102,7 +105,9 @@ struct g4_attn_args {
     const void *v;          /* slot i value at v + i*kv_stride elements */
     int64_t kv_stride;
     int64_t n_kv;           /* slots 0..n_kv-1 are looked at */
-    const int32_t *kv_pos;  /* position held by slot i, < 0 = empty; NULL: slot i holds position i */
+    const int32_t *kv_pos;  /* position held by slot i, < 0 = empty; NULL: slot i holds kv_pos0 + i */
+    int32_t kv_pos0;        /* with kv_pos NULL: position of slot 0 (lets a caller skip a prefix
+                               of a contiguous cache: k, v at the first slot, kv_pos0 its position) */
     int32_t q_pos;          /* the query's position */
     bool causal;            /* mask keys with k_pos > q_pos */
     int32_t window;         /* > 0: also mask k_pos <= q_pos - window (sliding: t-W+1..t visible) */
@@ -136,6 +141,11 @@ struct g4_kernels {
        (x[i], x[i+half]) <- (x[i] cos - x[i+half] sin, x[i+half] cos + x[i] sin).
        inv_freq has head_dim/2 entries; inv_freq[i] == 0 leaves the pair unchanged (partial rope). */
     void (*rope)(float *x, int64_t n_head, int64_t head_dim, int64_t head_stride, int32_t pos, const float *inv_freq);
+    /* The same rotation with precomputed cs = [cos theta_i][sin theta_i] (2 * head_dim/2
+       floats, from g4_rope_cos_sin): compute cs once per position and reuse it for q, k
+       and every layer with the same frequencies. Pairs with cos == 1, sin == 0 are left
+       unchanged. */
+    void (*rope_cs)(float *x, int64_t n_head, int64_t head_dim, int64_t head_stride, const float *cs);
     /* softmax in place over n values (max-subtracted; -inf entries get 0) */
     void (*softmax)(float *x, int64_t n);
     /* y = 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))  (HF gelu_pytorch_tanh, spec 2.6) */
@@ -209,5 +219,8 @@ bool g4_embed_row(uint32_t type, const void *table, size_t row_bytes, int64_t ro
  * ("proportional", factor 0.25, head_dim 512): n_rot_pairs = 64. Linear
  * scaling (Gemma 3 global layers) divides by factor; pass 1 for none. */
 void g4_rope_inv_freq(float *inv_freq, int64_t head_dim, int64_t n_rot_pairs, float base, float factor);
+/* cs[i] = cos(pos * inv_freq[i]), cs[half + i] = sin(...), i < half, with the
+ * angle formed in float32 as HF does (then cos/sin rounded once). */
+void g4_rope_cos_sin(float *cs, int32_t pos, const float *inv_freq, int64_t half);
 
 #endif

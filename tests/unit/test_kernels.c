@@ -53,6 +53,7 @@ static void scale_fields(uint32_t type, int off[3]) {
     case G4_TYPE_Q6_K: off[0] = 208; break;
     case G4_TYPE_Q2_K: off[0] = 80; off[1] = 82; break;
     case G4_TYPE_Q3_K: off[0] = 108; break;
+    case G4_TYPE_TQ2_0: off[0] = 64; break;
     default: break;
     }
 }
@@ -72,9 +73,11 @@ static void fill_weights(uint32_t type, uint8_t *w, int64_t N, int64_t K, size_t
         else {
             int off[3];
             scale_fields(type, off);
-            for (int64_t b = 0; b < K / tr->blck; b++)
+            for (int64_t b = 0; b < K / tr->blck; b++) {
+                if (type == G4_TYPE_MXFP4) row[b * tr->size] = (uint8_t)(118 + rnd64() % 8); /* e8m0: 2^-9..2^-2 */
                 for (int f = 0; f < 3 && off[f] >= 0; f++)
                     put_f16(row + b * tr->size + off[f], rndf(0.002f, 0.05f) * (f == 0 && rnd64() % 4 == 0 ? -1 : 1));
+            }
         }
     }
 }
@@ -139,7 +142,8 @@ static const struct mm_case mm_cases[] = {
     {G4_TYPE_Q5_K, 256}, {G4_TYPE_Q5_K, 512},
     {G4_TYPE_Q6_K, 256}, {G4_TYPE_Q6_K, 768},
     {G4_TYPE_IQ4_XS, 256}, {G4_TYPE_IQ4_XS, 512},
-    {G4_TYPE_Q2_K, 512}, {G4_TYPE_Q3_K, 512}, /* dequantize path (no direct dot) */
+    {G4_TYPE_Q2_K, 256}, {G4_TYPE_Q2_K, 512}, {G4_TYPE_Q3_K, 256}, {G4_TYPE_Q3_K, 768},
+    {G4_TYPE_TQ2_0, 512}, {G4_TYPE_MXFP4, 96}, /* dequantize path (no direct dot) */
 };
 
 /* One case on one table: M in 1..9, N odd, both activation modes. */
@@ -407,38 +411,54 @@ static void test_rmsnorm(void) {
     }
 }
 
+/* x (rotated from x0) against the double formula; padding and identity
+ * pairs must be untouched. */
+static void check_rope(const char *what, const float *x, const float *x0, const float *inv, int64_t D, int64_t nh,
+                       int64_t hs, int32_t pos) {
+    const int64_t half = D / 2;
+    int bad = 0;
+    for (int64_t h = 0; h < nh; h++)
+        for (int64_t i = 0; i < half; i++) {
+            const float *a0 = x0 + h * hs;
+            const float th = (float)pos * inv[i];
+            const double c = cos((double)th), s = sin((double)th);
+            const double r0 = a0[i] * c - a0[i + half] * s, r1 = a0[i + half] * c + a0[i] * s;
+            /* c, s rounded to float, two products and a sum: 4u of the terms */
+            const double tol = 8 * U * (fabs(a0[i]) + fabs(a0[i + half])) + 1e-30;
+            if ((!(fabs(x[h * hs + i] - r0) <= tol) || !(fabs(x[h * hs + i + half] - r1) <= tol)) && bad++ < 3)
+                CHECKF(0, "%s D=%lld pos=%d h=%lld i=%lld", what, (long long)D, pos, (long long)h, (long long)i);
+        }
+    for (int64_t h = 0; h < nh; h++) /* padding between heads untouched */
+        CHECK(memcmp(x + h * hs + D, x0 + h * hs + D, 4 * (size_t)(hs - D)) == 0);
+    if (D == 512) /* identity pairs bit-exact */
+        CHECK(memcmp(x + 64, x0 + 64, 4 * 192) == 0 && memcmp(x + 320, x0 + 320, 4 * 192) == 0);
+}
+
 static void test_rope(void) {
     /* Gemma 4 full layer (proportional: 64 of 256 pairs rotated) and sliding layer */
     const int64_t dims[] = {512, 256, 64, 6};
+    const int32_t poss[] = {0, 1, 17, 1023, 131071};
     FOR_EACH_TABLE(kt) {
+        char what[64];
         for (size_t di = 0; di < G4_ARRAY_LEN(dims); di++) {
             const int64_t D = dims[di], half = D / 2, nh = 3, hs = D + 5;
             float *inv = malloc(4 * (size_t)half), *x = malloc(4 * (size_t)(nh * hs)), *x0 = malloc(4 * (size_t)(nh * hs));
+            float *cs = malloc(8 * (size_t)half);
             g4_rope_inv_freq(inv, D, D == 512 ? 64 : half, D == 512 ? 1e6f : 1e4f, 1.0f);
             if (D == 512) CHECK(inv[63] > 0 && inv[64] == 0 && inv[255] == 0);
-            const int32_t poss[] = {0, 1, 17, 1023, 131071};
             for (size_t pi = 0; pi < G4_ARRAY_LEN(poss); pi++) {
                 fill_act(x0, nh * hs, 2.0f);
                 memcpy(x, x0, 4 * (size_t)(nh * hs));
                 kt->rope(x, nh, D, hs, poss[pi], inv);
-                int bad = 0;
-                for (int64_t h = 0; h < nh; h++)
-                    for (int64_t i = 0; i < half; i++) {
-                        const float *a0 = x0 + h * hs;
-                        const float th = (float)poss[pi] * inv[i];
-                        const double c = cos((double)th), s = sin((double)th);
-                        const double r0 = a0[i] * c - a0[i + half] * s, r1 = a0[i + half] * c + a0[i] * s;
-                        /* c, s rounded to float, two products and a sum: 4u of the terms */
-                        const double tol = 8 * U * (fabs(a0[i]) + fabs(a0[i + half])) + 1e-30;
-                        if ((!(fabs(x[h * hs + i] - r0) <= tol) || !(fabs(x[h * hs + i + half] - r1) <= tol)) && bad++ < 3)
-                            CHECKF(0, "%s rope D=%lld pos=%d h=%lld i=%lld", kt->name, (long long)D, poss[pi], (long long)h, (long long)i);
-                    }
-                for (int64_t h = 0; h < nh; h++) /* padding between heads untouched */
-                    CHECK(memcmp(x + h * hs + D, x0 + h * hs + D, 4 * (size_t)(hs - D)) == 0);
-                if (D == 512) /* identity pairs bit-exact */
-                    CHECK(memcmp(x + 64, x0 + 64, 4 * 192) == 0 && memcmp(x + 320, x0 + 320, 4 * 192) == 0);
+                snprintf(what, sizeof(what), "%s rope", kt->name);
+                check_rope(what, x, x0, inv, D, nh, hs, poss[pi]);
+                memcpy(x, x0, 4 * (size_t)(nh * hs));
+                g4_rope_cos_sin(cs, poss[pi], inv, half);
+                kt->rope_cs(x, nh, D, hs, cs);
+                snprintf(what, sizeof(what), "%s rope_cs", kt->name);
+                check_rope(what, x, x0, inv, D, nh, hs, poss[pi]);
             }
-            free(inv); free(x); free(x0);
+            free(inv); free(x); free(x0); free(cs);
         }
     }
 }
@@ -470,8 +490,9 @@ static void test_softmax_and_pointwise(void) {
             int bad = 0;
             for (int64_t i = 0; i < n; i++) {
                 const double ref = exp((double)x[i] - mx) / sum;
-                /* exp (a few ulp in SIMD), n-term sum, one division */
-                const double tol = (n + 32.0) * U * ref + 1e-45;
+                /* exp (a few ulp in SIMD), n-term sum, one division; SIMD exp
+                   may flush results below FLT_MIN (1.2e-38) to zero */
+                const double tol = (n + 32.0) * U * ref + 1.2e-38;
                 if (!(fabs(y[i] - ref) <= tol) && bad++ < 3) CHECKF(0, "%s softmax n=%lld [%lld] %.9g vs %.9g", kt->name, (long long)n, (long long)i, y[i], ref);
             }
             for (int64_t i = 0; i < n; i++) {
@@ -504,6 +525,39 @@ static void test_softmax_and_pointwise(void) {
         kt->softmax(z, 3);
         CHECK(z[0] == 0 && z[1] == 0 && z[2] == 0);
     }
+}
+
+/* Dense sweep of gelu_tanh and softcap (cap 30, the Gemma logit cap) over
+ * -30..30 in 1/1024 steps plus tiny magnitudes, where SIMD tanh/exp
+ * approximations (polynomial branch switch at |x| = 0.625, exp overflow)
+ * are most likely to slip. Same ulp-based bounds as above. */
+static void test_gelu_softcap_sweep(void) {
+    enum { NG = 61440 + 64 };
+    float *x = malloc(sizeof(float) * NG), *y = malloc(sizeof(float) * NG);
+    for (int i = 0; i < 61440; i++) x[i] = -30.0f + (float)i / 1024.0f;
+    for (int i = 0; i < 64; i++) x[61440 + i] = (i % 2 ? -1.0f : 1.0f) * powf(10.0f, -30.0f + 0.45f * (float)i);
+    FOR_EACH_TABLE(kt) {
+        kt->gelu_tanh(y, x, NG);
+        int bad = 0;
+        for (int i = 0; i < NG; i++) {
+            const double xd = x[i];
+            const double ref = 0.5 * xd * (1 + tanh(0.7978845608028654 * (xd + 0.044715 * xd * xd * xd)));
+            if (!(fabs(y[i] - ref) <= 8 * U * fabs(ref) + 2 * U * fabs(xd) + 1e-37) && bad++ < 3)
+                CHECKF(0, "%s gelu(%.9g) = %.9g, ref %.9g", kt->name, x[i], y[i], ref);
+        }
+        kt->softcap(y, x, 30.0f, NG);
+        bad = 0;
+        for (int i = 0; i < NG; i++) {
+            const double ref = 30.0 * tanh((double)x[i] / 30.0);
+            if (!(fabs(y[i] - ref) <= 12 * U * fabs(ref) + 1e-37) && bad++ < 3)
+                CHECKF(0, "%s softcap(%.9g) = %.9g, ref %.9g", kt->name, x[i], y[i], ref);
+        }
+        float big[3] = {1e4f, -1e4f, 0.0f};
+        kt->softcap(big, big, 30.0f, 3);
+        CHECK(big[0] == 30.0f && big[1] == -30.0f && big[2] == 0.0f);
+    }
+    free(x);
+    free(y);
 }
 
 /* ---- attention ---- */
@@ -652,6 +706,32 @@ static void test_cvt_row(void) {
     free(x); free(got); free(f);
 }
 
+/* kv_pos0: attending to slots [start, n) of a contiguous cache through an
+ * offset pointer equals attending to all n slots with the window mask. */
+static void test_attention_pos0(void) {
+    enum { D = 32, NKV = 40, W = 8 };
+    float k[NKV * D], v[NKV * D], q[2 * D], o1[2 * D], o2[2 * D];
+    for (int i = 0; i < NKV * D; i++) {
+        k[i] = rndf(-1, 1);
+        v[i] = rndf(-1, 1);
+    }
+    for (int i = 0; i < 2 * D; i++) q[i] = rndf(-1, 1);
+    FOR_EACH_TABLE(kt) {
+        struct g4_attn_args a = {.head_dim = D, .n_q = 2, .q = q, .q_head_stride = D, .out = o1, .out_head_stride = D,
+                                 .kv_type = G4_TYPE_F32, .k = k, .v = v, .kv_stride = D, .n_kv = NKV,
+                                 .q_pos = NKV - 1, .causal = true, .window = W, .scale = 0.2f};
+        kt->attention(&a);
+        const int start = NKV - W;
+        a.k = k + start * D;
+        a.v = v + start * D;
+        a.n_kv = W;
+        a.kv_pos0 = start;
+        a.out = o2;
+        kt->attention(&a);
+        CHECK(memcmp(o1, o2, sizeof(o1)) == 0); /* same slots, same order: bit-identical */
+    }
+}
+
 static void test_embed_row(void) {
     uint16_t tab[3][8];
     for (int r = 0; r < 3; r++)
@@ -672,7 +752,9 @@ int main(void) {
     RUN(test_rope);
     RUN(test_rope_inv_freq);
     RUN(test_softmax_and_pointwise);
+    RUN(test_gelu_softcap_sweep);
     RUN(test_attention);
+    RUN(test_attention_pos0);
     RUN(test_cvt_row);
     RUN(test_embed_row);
     return test_done();
