@@ -149,6 +149,74 @@ g4_status g4_chat_render(const g4_model *m, const char *messages_json, const cha
 g4_status g4_chat_render_format(const char *format, const char *messages_json, const char *tools_json,
                                 const char *options_json, char **out, g4_error *err);
 
+/* ---- Contexts and evaluation -------------------------------------------
+ *
+ * A g4_context is one sequence being evaluated against a model: its KV
+ * cache, scratch and thread pool, all sized at creation (evaluation
+ * allocates nothing). Many contexts may share one model. A context is used
+ * by one thread at a time.
+ *
+ *     g4_context *c;
+ *     g4_context_new(m, NULL, &c, &err);
+ *     float *logits = malloc(g4_context_n_vocab(c) * sizeof(float));
+ *     g4_context_eval(c, prompt, n_prompt, logits, 0, &err);   // prefill
+ *     for (...) { int32_t t = argmax(logits); g4_context_eval(c, &t, 1, logits, 0, &err); }
+ *     g4_context_free(c);
+ */
+
+typedef struct g4_context g4_context;
+
+typedef struct g4_context_params {
+    int64_t n_ctx;   /* positions the sequence may reach; 0 = min(model context, 4096) */
+    int n_batch;     /* rows per forward pass (prefill chunk); 0 = 256. Also bounds
+                        the rollback g4_context_truncate() can do (n_batch tokens) */
+    int n_threads;   /* 0 = one per online CPU */
+    int f32_activations; /* 1: quantized weights multiply f32 activations (slower; the
+                            logits of the dequantized weights, as HF computes them);
+                            0: activations are quantized to 8 bits as llama.cpp does */
+} g4_context_params;
+
+/* Creates a context for `m` (which must outlive it). `params` may be NULL. */
+g4_status g4_context_new(const g4_model *m, const g4_context_params *params, g4_context **out, g4_error *err);
+/* Frees a context; NULL is ignored. */
+void g4_context_free(g4_context *c);
+
+/* Logit columns (the model's vocabulary rows) and hidden size. */
+int32_t g4_context_n_vocab(const g4_context *c);
+int32_t g4_context_n_embd(const g4_context *c);
+/* Positions evaluated so far (the next token's position). */
+int64_t g4_context_pos(const g4_context *c);
+
+/* Appends n tokens and writes raw logits (after the final softcap, before
+ * any sampling rule): of the last token only into logits[n_vocab], or, with
+ * all_logits, of every token into logits[n][n_vocab]. logits may be NULL
+ * (no output). Long input is split into chunks of n_batch. On error nothing
+ * is appended. */
+g4_status g4_context_eval(g4_context *c, const int32_t *tokens, size_t n, float *logits, int all_logits,
+                          g4_error *err);
+
+/* The general form: rows given as token ids, optionally replaced by
+ * caller-supplied input embeddings (multimodal soft tokens, not scaled), and
+ * optional bidirectional blocks (rows with the same block id >= 0 see each
+ * other in sliding-window layers; a block must fit in one n_batch chunk). */
+typedef struct g4_eval_input {
+    const int32_t *tokens;     /* [n] required; placeholder ids on embedding rows */
+    const float *embd;         /* [n][n_embd] or NULL */
+    const uint8_t *embd_mask;  /* [n]: nonzero = use the embd row; required with embd */
+    const int32_t *block;      /* [n] block ids, -1 = none; or NULL */
+    size_t n;
+    size_t logits_from;        /* logits of rows [logits_from, n) are written; n = none */
+    float *logits;             /* [n - logits_from][n_vocab] */
+    float *hidden;             /* optional [n - logits_from][n_embd] final-normed hidden states */
+} g4_eval_input;
+g4_status g4_context_eval_ex(g4_context *c, const g4_eval_input *in, g4_error *err);
+
+/* Keeps the first n positions (speculative decoding rollback, or reuse of a
+ * shared prompt prefix). Sliding-window layers keep only window + n_batch
+ * positions, so a rollback deeper than n_batch tokens may fail with
+ * G4_ERR_RANGE (except n == 0, which always resets). */
+g4_status g4_context_truncate(g4_context *c, int64_t n, g4_error *err);
+
 #ifdef __cplusplus
 }
 #endif
