@@ -1,11 +1,13 @@
 /* gguf.h — GGUF v2/v3 reader (the layout llama.cpp writes).
- * gguf_parse() validates everything before use: magic, version, counts
- * against the bytes left, string lengths, value and array types, array
- * lengths, tensor dims/types, data offsets (aligned, in range, no overlap
- * with the header) and tensor byte sizes. Nothing is trusted from the file.
+ * gguf_parse() checks everything before use: magic, version, counts against
+ * the bytes left, string/array lengths, value types (arrays of arrays are
+ * refused, as llama.cpp does), duplicate keys and tensor names,
+ * general.alignment (power of two, default 32), tensor names (< 64 bytes),
+ * n_dims 1..4, ne >= 0 without overflow, known type ids with whole blocks per
+ * row, and data offsets (aligned, inside the file, not overlapping).
  * Keys, strings and tensor data point into the caller's buffer (the mmap),
- * which must outlive the gguf_file. Arrays of strings get an owned index so
- * element i is O(1). */
+ * which must outlive the gguf_file; string arrays get an owned O(1) index and
+ * lookups are binary searches. A parsed gguf_file is read-only (thread-safe). */
 #ifndef G4_IO_GGUF_H
 #define G4_IO_GGUF_H
 
@@ -52,11 +54,16 @@ struct gguf_file {
     uint64_t n_tensors;
     struct gguf_tensor_info *tensors; /* [n_tensors] owned */
     uint64_t data_offset;   /* start of the tensor data section */
+    const struct gguf_kv **kv_by_key;                 /* [n_kv] owned, sorted by key (gguf_find) */
+    const struct gguf_tensor_info **tensor_by_name;   /* [n_tensors] owned, sorted by name */
 };
 
 /* Maps `path` and parses it. On error the struct is left closed. */
 g4_status gguf_open(struct gguf_file *g, const char *path, g4_error *err);
-/* Parses a GGUF image held in memory (`name` is used in messages). */
+/* Parses a GGUF image held in memory (`name` is used in messages and must
+ * outlive g). On error g is left closed (zeroed) and err names the file and
+ * what is wrong; codes: G4_ERR_FORMAT (malformed), G4_ERR_UNSUPPORTED (v1,
+ * v4+, big-endian, arrays of arrays), G4_ERR_NOMEM. */
 g4_status gguf_parse(struct gguf_file *g, const uint8_t *data, uint64_t size, const char *name, g4_error *err);
 void gguf_close(struct gguf_file *g);
 
@@ -71,7 +78,8 @@ bool gguf_get_f32(const struct gguf_file *g, const char *key, float *out); /* al
 bool gguf_get_bool(const struct gguf_file *g, const char *key, bool *out);
 bool gguf_get_str(const struct gguf_file *g, const char *key, struct gguf_str *out);
 
-/* Array element access (bounds-checked; false on type mismatch or i >= n). */
+/* Array element access (bounds-checked; false on type mismatch or i >= n).
+ * A scalar kv reads as a one-element array. */
 bool gguf_arr_str(const struct gguf_kv *kv, uint64_t i, struct gguf_str *out);
 bool gguf_arr_f32(const struct gguf_kv *kv, uint64_t i, float *out);
 bool gguf_arr_i64(const struct gguf_kv *kv, uint64_t i, int64_t *out); /* any integer or bool element type */

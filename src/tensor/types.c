@@ -10,8 +10,8 @@ static const struct g4_type_traits traits[G4_TYPE_COUNT] = {
     [G4_TYPE_Q5_1] = {"q5_1", 32, 24, true},
     [G4_TYPE_Q8_0] = {"q8_0", 32, 34, true},
     [G4_TYPE_Q8_1] = {"q8_1", 32, 36, false},
-    [G4_TYPE_Q2_K] = {"q2_K", 256, 84, false},
-    [G4_TYPE_Q3_K] = {"q3_K", 256, 110, false},
+    [G4_TYPE_Q2_K] = {"q2_K", 256, 84, true},
+    [G4_TYPE_Q3_K] = {"q3_K", 256, 110, true},
     [G4_TYPE_Q4_K] = {"q4_K", 256, 144, true},
     [G4_TYPE_Q5_K] = {"q5_K", 256, 176, true},
     [G4_TYPE_Q6_K] = {"q6_K", 256, 210, true},
@@ -31,9 +31,9 @@ static const struct g4_type_traits traits[G4_TYPE_COUNT] = {
     [G4_TYPE_F64] = {"f64", 1, 8, false},
     [G4_TYPE_IQ1_M] = {"iq1_m", 256, 56, false},
     [G4_TYPE_BF16] = {"bf16", 1, 2, true},
-    [G4_TYPE_TQ1_0] = {"tq1_0", 256, 54, false},
-    [G4_TYPE_TQ2_0] = {"tq2_0", 256, 66, false},
-    [G4_TYPE_MXFP4] = {"mxfp4", 32, 17, false},
+    [G4_TYPE_TQ1_0] = {"tq1_0", 256, 54, true},
+    [G4_TYPE_TQ2_0] = {"tq2_0", 256, 66, true},
+    [G4_TYPE_MXFP4] = {"mxfp4", 32, 17, true},
 };
 
 const struct g4_type_traits *g4_type_traits(uint32_t type) {
