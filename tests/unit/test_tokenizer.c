@@ -88,7 +88,7 @@ static bool contains_spm_space(const char *s, size_t len) {
  * tokenizer.json path and 2 for the GGUF path; `indexed`: lines start with
  * the corpus index. */
 static void check_corpus(const struct g4_tokenizer *t, const char *ids_file, int untrusted_field, bool indexed,
-                         const char *what) {
+                         const char *skip, const char *what) {
     struct corpus c;
     corpus_load(&c);
     size_t flen;
@@ -119,6 +119,10 @@ static void check_corpus(const struct g4_tokenizer *t, const char *ids_file, int
         }
         CHECKF(nf == base + 3 && idx < c.n, "%s: bad fixture line %zu", ids_file, line);
         if (nf != base + 3 || idx >= c.n) break;
+        if (skip && memmem(c.s[idx], c.len[idx], skip, strlen(skip))) {
+            if (!*e) break;
+            continue;
+        }
         const char *end0 = f[base + 1] - 1, *endu = (untrusted_field == 1 ? f[base + 2] - 1 : e);
         const char *fu = f[base + untrusted_field];
         size_t nw = parse_ids(f[base], end0, want, cap, NULL, 0);
@@ -342,7 +346,7 @@ static void check_api(const struct g4_tokenizer *t, const char *what) {
 
 static void test_gemma4test_json(void) {
     struct g4_tokenizer *t = load_json_dir(FIX "gemma4test");
-    check_corpus(t, FIX "gemma4test_ids.txt", 1, true, "gemma4test.json");
+    check_corpus(t, FIX "gemma4test_ids.txt", 1, true, NULL, "gemma4test.json");
     check_decode(t, FIX "gemma4test_decode.jsonl", "gemma4test.json");
     check_untrusted(t, "gemma4test.json");
     check_api(t, "gemma4test.json");
@@ -357,7 +361,7 @@ static void test_gemma4test_json(void) {
 
 static void test_gemma4test_gguf(void) {
     struct g4_tokenizer *t = load_gguf(FIX "gemma4test.gguf");
-    check_corpus(t, FIX "gemma4test_ids.txt", 2, true, "gemma4test.gguf");
+    check_corpus(t, FIX "gemma4test_ids.txt", 2, true, NULL, "gemma4test.gguf");
     check_decode(t, FIX "gemma4test_decode.jsonl", "gemma4test.gguf");
     check_untrusted(t, "gemma4test.gguf");
     check_api(t, "gemma4test.gguf");
@@ -375,7 +379,7 @@ static void test_gemma3_json(void) {
         return;
     }
     struct g4_tokenizer *t = load_json_dir(dir);
-    check_corpus(t, FIX "gemma3_ids.txt", 1, false, "gemma3.json");
+    check_corpus(t, FIX "gemma3_ids.txt", 1, false, NULL, "gemma3.json");
     check_decode(t, FIX "gemma3_decode.jsonl", "gemma3.json");
     check_untrusted(t, "gemma3.json");
     check_api(t, "gemma3.json");
@@ -392,7 +396,9 @@ static void test_gemma3_gguf_corpus(void) {
     CHECKF(path, "the Gemma 3 GGUF is missing: run scripts/setup.sh");
     if (!path) return;
     struct g4_tokenizer *t = load_gguf(path);
-    check_corpus(t, FIX "gemma3_ids.txt", 2, false, "gemma3.gguf");
+    /* The GGUF has 262,144 tokens; tokenizer.json adds <image_soft_token>
+     * (262144), so strings holding it are not the same vocabulary. */
+    check_corpus(t, FIX "gemma3_ids.txt", 2, false, "<image_soft_token>", "gemma3.gguf");
     check_untrusted(t, "gemma3.gguf");
     check_api(t, "gemma3.gguf");
     if (t) {
