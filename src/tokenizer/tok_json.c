@@ -327,7 +327,14 @@ static g4_status parse_model(struct jctx *c, struct g4_tokenizer **out, const js
             return g4_fail(c->err, G4_ERR_FORMAT, "%s: added token %d would get id %lld from tokenizers", c->name,
                            (int)id, (long long)want);
         if (have < 0) {
-            if ((st = tok_set_piece(t, id, content, n, 0, false, c->name, c->err)) != G4_OK) return st;
+            /* tokenizers 0.23 decodes a new normalized token to its
+             * normalized content (checked: "Q Q" with " " -> "_" gives "Q_Q") */
+            char *nc = NULL;
+            size_t nlen = n;
+            if (e.normalized && (st = tok_normalize(t, content, n, &nc, &nlen, c->err)) != G4_OK) return st;
+            st = tok_set_piece(t, id, nc ? nc : content, nlen, 0, false, c->name, c->err);
+            free(nc);
+            if (st != G4_OK) return st;
             tok_map_insert(t, id);
         }
         if (id > max_added) max_added = id;
