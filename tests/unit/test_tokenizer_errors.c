@@ -216,8 +216,129 @@ static void test_semantics(void) {
     g4_tokenizer_free(t);
 }
 
+/* ---- GGUF images built in memory --------------------------------------- */
+
+struct gbuf {
+    uint8_t b[8192];
+    size_t n;
+    uint64_t n_kv;
+};
+
+static void put(struct gbuf *g, const void *p, size_t n) {
+    if (g->n + n <= sizeof g->b) memcpy(g->b + g->n, p, n);
+    g->n += n;
+}
+static void put_u32(struct gbuf *g, uint32_t v) { put(g, &v, 4); }
+static void put_u64(struct gbuf *g, uint64_t v) { put(g, &v, 8); }
+static void put_s(struct gbuf *g, const char *s) {
+    put_u64(g, strlen(s));
+    put(g, s, strlen(s));
+}
+static void kv_str(struct gbuf *g, const char *k, const char *v) {
+    put_s(g, k);
+    put_u32(g, 8);
+    put_s(g, v);
+    g->n_kv++;
+}
+static void kv_strs(struct gbuf *g, const char *k, const char *const *v, size_t n) {
+    put_s(g, k);
+    put_u32(g, 9);
+    put_u32(g, 8);
+    put_u64(g, n);
+    for (size_t i = 0; i < n; i++) put_s(g, v[i]);
+    g->n_kv++;
+}
+static void kv_arr(struct gbuf *g, const char *k, uint32_t type, const void *v, size_t n) { /* 4-byte elements */
+    put_s(g, k);
+    put_u32(g, 9);
+    put_u32(g, type);
+    put_u64(g, n);
+    put(g, v, n * 4);
+    g->n_kv++;
+}
+
+static g4_status gguf_tok(struct gbuf *kvs, struct g4_tokenizer **t, g4_error *err) {
+    static struct gbuf img;
+    img.n = 0;
+    put(&img, "GGUF", 4);
+    put_u32(&img, 3);
+    put_u64(&img, 0);
+    put_u64(&img, kvs->n_kv);
+    put(&img, kvs->b, kvs->n);
+    struct gguf_file g;
+    *t = NULL;
+    g4_status st = gguf_parse(&g, img.b, img.n, "mem.gguf", err);
+    CHECKF(st == G4_OK, "gguf image: %s", err->message);
+    if (st != G4_OK) return st;
+    st = g4_tokenizer_from_gguf(t, &g, err);
+    gguf_close(&g);
+    return st;
+}
+
+static void test_bad_gguf(void) {
+    static const char *const toks[] = {"<pad>", "<eos>", "<bos>", "<unk>", "a", "b", "ab", "\xe2\x96\x81", "<start_of_turn>", "  "};
+    const int32_t types[] = {3, 3, 3, 2, 1, 1, 1, 1, 3, 4};
+    const int32_t short_types[] = {1, 1};
+    const float scores[] = {0, 0, 0, 0, -1, -2, -0.5f, -3, 0, -1000};
+    float nan_scores[10];
+    memcpy(nan_scores, scores, sizeof scores);
+    nan_scores[6] = 0.0f / 0.0f;
+    static const char *const merges[] = {"a b"};
+    static const char *const bad_merges[] = {"a c"};
+    static const char *const bad_merges2[] = {"ab"};
+    struct g4_tokenizer *t;
+    g4_error err;
+    struct gbuf k;
+    struct {
+        int what;
+        g4_status want;
+    } cases[] = {
+        {0, G4_ERR_NOT_FOUND},   /* no tokenizer.ggml.model */
+        {1, G4_ERR_UNSUPPORTED}, /* model "bert" */
+        {2, G4_ERR_FORMAT},      /* no tokens */
+        {3, G4_ERR_FORMAT},      /* token_type length mismatch */
+        {4, G4_ERR_FORMAT},      /* gemma4 without merges */
+        {5, G4_ERR_FORMAT},      /* merge to a missing token */
+        {6, G4_ERR_FORMAT},      /* merge without a space */
+        {7, G4_ERR_FORMAT},      /* llama without scores */
+        {8, G4_ERR_FORMAT},      /* NaN score */
+        {9, G4_ERR_FORMAT},      /* tokens are not strings */
+        {10, G4_OK},             /* gemma4 */
+        {11, G4_OK},             /* llama */
+    };
+    for (size_t i = 0; i < G4_ARRAY_LEN(cases); i++) {
+        memset(&k, 0, sizeof k);
+        int w = cases[i].what;
+        if (w != 0) kv_str(&k, "tokenizer.ggml.model", w == 1 ? "bert" : (w >= 7 && w != 10 && w != 9) ? "llama" : "gemma4");
+        if (w == 9) kv_arr(&k, "tokenizer.ggml.tokens", 5, types, 10);
+        else if (w != 2) kv_strs(&k, "tokenizer.ggml.tokens", toks, 10);
+        kv_arr(&k, "tokenizer.ggml.token_type", 5, w == 3 ? short_types : types, w == 3 ? 2 : 10);
+        if (w != 7) kv_arr(&k, "tokenizer.ggml.scores", 6, w == 8 ? nan_scores : scores, 10);
+        if (w != 4) kv_strs(&k, "tokenizer.ggml.merges", w == 5 ? bad_merges : w == 6 ? bad_merges2 : merges, 1);
+        uint32_t bos = 2;
+        put_s(&k, "tokenizer.ggml.bos_token_id");
+        put_u32(&k, 4);
+        put_u32(&k, bos);
+        k.n_kv++;
+        g4_status st = gguf_tok(&k, &t, &err);
+        CHECKF(st == cases[i].want, "gguf case %d: got %d (%s), want %d", w, st, st ? err.message : "", cases[i].want);
+        if (st == G4_OK && t) {
+            int32_t ids[16];
+            size_t n;
+            /* "ab ab" -> ab ▁ ab; the user-defined "  " is "▁▁"; <start_of_turn> is special */
+            enc(t, "ab ab", 0, (int32_t[]){6, 7, 6}, 3, "tiny gguf");
+            CHECK(g4_tokenizer_find(t, "\xe2\x96\x81\xe2\x96\x81", 6) == 9);
+            CHECK(g4_tokenizer_is_special(t, 8) && !g4_tokenizer_is_special(t, 9) && g4_tokenizer_bos(t) == 2);
+            CHECK(g4_tokenizer_encode(t, "<start_of_turn>", 15, G4_TOK_PARSE_SPECIAL, ids, 16, &n, &err) == G4_OK && n == 1 && ids[0] == 8);
+            dec(t, (int32_t[]){6, 9, 7, 6}, 4, "ab   ab", "tiny gguf");
+        }
+        g4_tokenizer_free(t);
+    }
+}
+
 int main(void) {
     RUN(test_bad_json);
+    RUN(test_bad_gguf);
     RUN(test_semantics);
     return test_done();
 }
