@@ -441,7 +441,7 @@ g4_status g4_tokenizer_decode(const struct g4_tokenizer *t, const int32_t *ids, 
     if (!r) goto oom;
     size_t k = 0;
     for (size_t i = 0; i < a.n; i++) {
-        memcpy(r + k, a.buf + a.off[i], a.slen[i]);
+        if (a.slen[i]) memcpy(r + k, a.buf + a.off[i], a.slen[i]);
         k += a.slen[i];
     }
     r[k] = 0;
