@@ -336,9 +336,32 @@ static void test_bad_gguf(void) {
     }
 }
 
+/* A gemma4 GGUF may type the newline runs NORMAL: they still split the text
+ * (HF has them as added tokens): "a\n\nb" is a | \n\n | b, not a\n | \n | b. */
+static void test_gguf_gemma4_newlines(void) {
+    static const char *const toks[] = {"<pad>", "<eos>", "<bos>", "<unk>", "a", "\n", "a\n", "\n\n", "b"};
+    const int32_t types[] = {3, 3, 3, 2, 1, 1, 1, 1, 1};
+    static const char *const merges[] = {"a \n", "\n \n"};
+    struct gbuf k;
+    memset(&k, 0, sizeof k);
+    kv_str(&k, "tokenizer.ggml.model", "gemma4");
+    kv_strs(&k, "tokenizer.ggml.tokens", toks, 9);
+    kv_arr(&k, "tokenizer.ggml.token_type", 5, types, 9);
+    kv_strs(&k, "tokenizer.ggml.merges", merges, 2);
+    struct g4_tokenizer *t;
+    g4_error err;
+    CHECK(gguf_tok(&k, &t, &err) == G4_OK);
+    if (t) {
+        enc(t, "a\n\nb", 0, (int32_t[]){4, 7, 8}, 3, "gemma4 newlines");
+        enc(t, "a\n\n\nb", 0, (int32_t[]){4, 7, 5, 8}, 4, "gemma4 newlines, leftmost-longest");
+    }
+    g4_tokenizer_free(t);
+}
+
 int main(void) {
     RUN(test_bad_json);
     RUN(test_bad_gguf);
+    RUN(test_gguf_gemma4_newlines);
     RUN(test_semantics);
     return test_done();
 }
