@@ -25,9 +25,10 @@ enum {
     TOK_F_SPECIAL = 8, /* special: plain text in untrusted mode, dropped by skip_special */
 };
 
-/* Open-addressing map piece -> id (slot holds id + 1; 0 is empty). */
+/* Open-addressing map piece -> id. A slot holds (hash >> 32) << 32 | (id + 1);
+ * 0 is empty. The hash tag skips most piece comparisons (cache misses). */
 struct tok_strmap {
-    uint32_t *slots;
+    uint64_t *slots;
     uint64_t mask;
 };
 

@@ -93,6 +93,8 @@ g4_status tok_set_piece(struct g4_tokenizer *t, int32_t id, const char *s, size_
     return G4_OK;
 }
 
+static inline uint64_t slot_make(uint64_t h, int32_t id) { return (h & 0xffffffff00000000ULL) | ((uint64_t)id + 1); }
+
 g4_status tok_build_map(struct g4_tokenizer *t, const char *name, g4_error *err) {
     uint64_t cap = pow2_at_least((uint64_t)t->n_vocab * 2);
     free(t->map.slots);
@@ -103,18 +105,18 @@ g4_status tok_build_map(struct g4_tokenizer *t, const char *name, g4_error *err)
         if (!(t->flags[id] & TOK_F_PRESENT)) continue;
         const char *s = t->arena + t->piece_off[id];
         size_t len = t->piece_len[id];
-        uint64_t i = hash_bytes(s, len) & t->map.mask;
+        uint64_t h = hash_bytes(s, len), i = h & t->map.mask;
         for (;;) {
-            uint32_t v = t->map.slots[i];
+            uint64_t v = t->map.slots[i];
             if (!v) {
-                t->map.slots[i] = (uint32_t)id + 1;
+                t->map.slots[i] = slot_make(h, id);
                 break;
             }
-            uint32_t o = v - 1;
-            if (t->piece_len[o] == len && !memcmp(t->arena + t->piece_off[o], s, len)) {
+            uint32_t o = (uint32_t)v - 1;
+            if ((v >> 32) == (h >> 32) && t->piece_len[o] == len && !memcmp(t->arena + t->piece_off[o], s, len)) {
                 /* A duplicate piece (GGUF only; the JSON loader refuses them):
                  * the later id wins, like a Python dict built in id order. */
-                t->map.slots[i] = (uint32_t)id + 1;
+                t->map.slots[i] = slot_make(h, id);
                 break;
             }
             i = (i + 1) & t->map.mask;
@@ -124,19 +126,20 @@ g4_status tok_build_map(struct g4_tokenizer *t, const char *name, g4_error *err)
 }
 
 void tok_map_insert(struct g4_tokenizer *t, int32_t id) {
-    uint64_t i = hash_bytes(t->arena + t->piece_off[id], t->piece_len[id]) & t->map.mask;
+    uint64_t h = hash_bytes(t->arena + t->piece_off[id], t->piece_len[id]), i = h & t->map.mask;
     while (t->map.slots[i]) i = (i + 1) & t->map.mask;
-    t->map.slots[i] = (uint32_t)id + 1;
+    t->map.slots[i] = slot_make(h, id);
 }
 
 int32_t tok_map_find(const struct g4_tokenizer *t, const char *s, size_t len) {
     if (!t->map.slots) return -1;
-    uint64_t i = hash_bytes(s, len) & t->map.mask;
+    uint64_t h = hash_bytes(s, len), i = h & t->map.mask;
     for (;;) {
-        uint32_t v = t->map.slots[i];
+        uint64_t v = t->map.slots[i];
         if (!v) return -1;
-        uint32_t o = v - 1;
-        if (t->piece_len[o] == len && !memcmp(t->arena + t->piece_off[o], s, len)) return (int32_t)o;
+        uint32_t o = (uint32_t)v - 1;
+        if ((v >> 32) == (h >> 32) && t->piece_len[o] == len && !memcmp(t->arena + t->piece_off[o], s, len))
+            return (int32_t)o;
         i = (i + 1) & t->map.mask;
     }
 }
