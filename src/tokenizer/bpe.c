@@ -97,6 +97,8 @@ static struct heap_item heap_pop(struct tok_bpe_scratch *s) {
 static int32_t char_id(const struct g4_tokenizer *t, const unsigned char *c, size_t clen, bool valid) {
     if (!valid) return -1;
     if (clen == 1) return t->ascii_id[c[0]];
+    if (clen == 2) return t->bmp_id[(c[0] & 0x1Fu) << 6 | (c[1] & 0x3Fu)];
+    if (clen == 3) return t->bmp_id[(c[0] & 0x0Fu) << 12 | (c[1] & 0x3Fu) << 6 | (c[2] & 0x3Fu)];
     int32_t id = tok_map_find(t, (const char *)c, clen);
     return id >= 0 && (t->flags[id] & TOK_F_MODEL) ? id : -1;
 }

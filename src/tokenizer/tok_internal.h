@@ -95,6 +95,7 @@ struct g4_tokenizer {
     struct tok_mergemap merges;
     int32_t byte_id[256];         /* id of "<0xHH>" in the model vocab, or -1 */
     int32_t ascii_id[128];        /* id of the one-char model piece, or -1 (fast path) */
+    int32_t *bmp_id;              /* [65536] the same for U+0000..U+FFFF */
     int32_t unk_id;               /* -1: no unk token */
     bool byte_fallback, fuse_unk, ignore_merges;
     struct tok_added *added;      /* [n_added] */

@@ -463,6 +463,7 @@ void g4_tokenizer_free(struct g4_tokenizer *t) {
     free(t->piece_off);
     free(t->piece_len);
     free(t->flags);
+    free(t->bmp_id);
     free(t->map.slots);
     free(t->merges.slots);
     free(t->added);

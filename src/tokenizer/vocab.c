@@ -308,6 +308,22 @@ g4_status tok_finish(struct g4_tokenizer *t, const char *name, g4_error *err) {
         char ch = (char)c;
         t->ascii_id[c] = model_find(t, &ch, 1);
     }
+    free(t->bmp_id);
+    t->bmp_id = malloc(65536 * sizeof *t->bmp_id);
+    if (!t->bmp_id) return g4_fail(err, G4_ERR_NOMEM, "%s: out of memory", name);
+    for (uint32_t cp = 0; cp < 65536; cp++) {
+        char u[3];
+        size_t n;
+        if (cp < 0x80) {
+            t->bmp_id[cp] = t->ascii_id[cp];
+            continue;
+        } else if (cp < 0x800) {
+            u[0] = (char)(0xC0 | cp >> 6), u[1] = (char)(0x80 | (cp & 0x3F)), n = 2;
+        } else {
+            u[0] = (char)(0xE0 | cp >> 12), u[1] = (char)(0x80 | ((cp >> 6) & 0x3F)), u[2] = (char)(0x80 | (cp & 0x3F)), n = 3;
+        }
+        t->bmp_id[cp] = cp >= 0xD800 && cp < 0xE000 ? -1 : model_find(t, u, n);
+    }
     return G4_OK;
 }
 
