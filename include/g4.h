@@ -98,6 +98,11 @@ void g4_model_free(g4_model *m);
  * Thread-safe. */
 g4_status g4_model_describe(const g4_model *m, char **out, g4_error *err);
 
+/* Like g4_model_describe, with the KV-cache estimate for `n_ctx` positions
+ * (0 = the default, min(8192, the model's context)) and, when `as_json` is
+ * non-zero, a JSON object instead of text. Thread-safe. */
+g4_status g4_model_info(const g4_model *m, int64_t n_ctx, int as_json, char **out, g4_error *err);
+
 /* ---- Tokenizer --------------------------------------------------------- */
 
 enum {

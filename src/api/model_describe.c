@@ -1,0 +1,318 @@
+/* model_describe.c — g4_model_describe / g4_model_info: a human-readable or
+ * JSON summary of a loaded model (architecture and variant, parameters,
+ * tensor types, context, modalities, special tokens, generation defaults and
+ * the memory needed to run it: mapped weights plus an f16 KV cache in which
+ * sliding layers keep only their window and KV-shared layers keep nothing).
+ * Built as a jansson object first; the text form is rendered from it. */
+#include "api/model_impl.h"
+
+#include "tensor/types.h"
+
+#include <jansson.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define DEFAULT_CTX 8192
+#define KV_ELEM_BYTES 2 /* f16/bf16 cache */
+
+static const char *role_name(int r) {
+    return r == G4_FILE_MMPROJ ? "mmproj" : r == G4_FILE_ASSISTANT ? "assistant" : "model";
+}
+
+static json_t *token_json(const g4_model *m, int32_t id) {
+    json_t *o = json_object();
+    json_object_set_new(o, "id", json_integer(id));
+    size_t len = 0;
+    const char *p = m->tok ? g4_tokenizer_piece(m->tok, id, &len) : NULL;
+    if (p) json_object_set_new(o, "text", json_stringn(p, len));
+    return o;
+}
+
+static const char *vision_name(enum g4_vision_kind v) {
+    switch (v) {
+    case G4_VISION_SIGLIP: return "SigLIP encoder";
+    case G4_VISION_VIT: return "ViT encoder";
+    case G4_VISION_UNIFIED: return "encoder-free embedder";
+    default: return NULL;
+    }
+}
+
+static json_t *build(const g4_model *m, int64_t n_ctx) {
+    const struct g4_config *c = &m->cfg;
+    json_t *o = json_object();
+    if (m->has_config) {
+        json_object_set_new(o, "variant", json_string(c->variant));
+        json_object_set_new(o, "model_type", json_string(c->model_type));
+        json_object_set_new(o, "architecture", json_string(c->arch == G4_ARCH_GEMMA3 ? "gemma3" : "gemma4"));
+        json_object_set_new(o, "format", json_string(c->source == G4_SRC_GGUF ? "gguf" : "safetensors"));
+    }
+    json_object_set_new(o, "tokenizer_only", json_boolean(m->tokenizer_only));
+    /* files */
+    json_t *files = json_array();
+    uint64_t mapped = 0;
+    for (int i = 0; i < m->n_files; i++) {
+        uint64_t sz = m->gguf[i].map.size ? m->gguf[i].map.size : m->maps[i].size;
+        mapped += sz;
+        json_array_append_new(files, json_pack("{s:s, s:s, s:I}", "path", m->paths[i], "role", role_name(m->roles[i]),
+                                               "bytes", (json_int_t)sz));
+    }
+    json_object_set_new(o, "files", files);
+    /* parameters and tensor types */
+    uint64_t n_by_role[3] = {0}, bytes = 0;
+    uint64_t cnt[G4_TYPE_COUNT] = {0}, tb[G4_TYPE_COUNT] = {0};
+    const struct g4_tensordir *dirs[2] = {&m->tensors, &m->assistant_tensors};
+    for (int d = 0; d < 2; d++)
+        for (int i = 0; i < dirs[d]->n; i++) {
+            const struct g4_tensor *t = &dirs[d]->t[i];
+            int role = t->file >= 0 && t->file < m->n_files ? m->roles[t->file] : 0;
+            n_by_role[role] += (uint64_t)g4_tensor_nelem(t);
+            bytes += t->nbytes;
+            if (t->type < G4_TYPE_COUNT) cnt[t->type]++, tb[t->type] += t->nbytes;
+        }
+    json_object_set_new(o, "parameters", json_pack("{s:I, s:I, s:I}", "model", (json_int_t)n_by_role[0], "mmproj",
+                                                   (json_int_t)n_by_role[1], "assistant", (json_int_t)n_by_role[2]));
+    json_t *types = json_array();
+    for (int t = 0; t < G4_TYPE_COUNT; t++)
+        if (cnt[t])
+            json_array_append_new(types, json_pack("{s:s, s:I, s:I}", "type", g4_type_name((uint32_t)t), "tensors",
+                                                   (json_int_t)cnt[t], "bytes", (json_int_t)tb[t]));
+    json_object_set_new(o, "tensor_types", types);
+    json_object_set_new(o, "tensor_bytes", json_integer((json_int_t)bytes));
+    if (m->has_config) {
+        int ns = 0, nshared = 0;
+        for (int i = 0; i < c->n_layer; i++) ns += c->layers[i].type == G4_LAYER_SLIDING, nshared += c->layers[i].kv_shared;
+        json_t *d = json_pack("{s:I, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:b, s:f, s:f, s:f, s:f, s:f, s:b}",
+                              "vocab", (json_int_t)c->n_vocab, "n_embd", c->n_embd, "n_layer", c->n_layer,
+                              "sliding_layers", ns, "global_layers", c->n_layer - ns, "n_head", c->n_head,
+                              "n_head_kv_sliding", c->n_head_kv_swa, "n_head_kv_global", c->n_head_kv_global,
+                              "head_dim_sliding", c->head_dim_swa, "head_dim_global", c->head_dim_global, "n_ff", c->n_ff,
+                              "k_eq_v", c->k_eq_v, "rope_theta_sliding", (double)c->rope_theta_swa, "rope_theta_global",
+                              (double)c->rope_theta_global, "partial_rotary_global", (double)c->partial_rotary_global,
+                              "final_logit_softcap", (double)c->final_softcap, "rms_eps", (double)c->rms_eps,
+                              "norm_plus_one", c->norm_plus_one);
+        json_object_set_new(d, "sliding_window", json_integer(c->sliding_window));
+        json_object_set_new(d, "rope_scale_global", json_real(c->rope_scale_global));
+        json_object_set_new(d, "kv_shared_layers", json_integer(nshared));
+        json_object_set_new(d, "per_layer_embedding", json_integer(c->n_embd_per_layer));
+        if (c->n_expert)
+            json_object_set_new(d, "moe", json_pack("{s:i, s:i, s:i}", "experts", c->n_expert, "used", c->n_expert_used,
+                                                    "expert_ff", c->n_ff_expert));
+        json_object_set_new(o, "decoder", d);
+        json_object_set_new(o, "context_length", json_integer((json_int_t)c->context_length));
+        json_t *mod = json_array();
+        json_array_append_new(mod, json_string("text"));
+        if (c->vision) json_array_append_new(mod, json_string("vision"));
+        if (c->audio) json_array_append_new(mod, json_string("audio"));
+        json_object_set_new(o, "modalities", mod);
+        if (vision_name(c->vision)) json_object_set_new(o, "vision", json_string(vision_name(c->vision)));
+        if (c->audio)
+            json_object_set_new(o, "audio",
+                                json_string(c->audio == G4_AUDIO_FRAMES ? "640-sample frames" : "conformer encoder"));
+        json_t *st = json_object();
+        if (c->bos_id >= 0) json_object_set_new(st, "bos", token_json(m, c->bos_id));
+        if (c->pad_id >= 0) json_object_set_new(st, "pad", token_json(m, c->pad_id));
+        json_t *eos = json_array();
+        for (int i = 0; i < c->n_eos; i++) json_array_append_new(eos, token_json(m, c->eos_ids[i]));
+        json_object_set_new(st, "eos", eos);
+        if (c->n_suppress) {
+            json_t *sup = json_array();
+            for (int i = 0; i < c->n_suppress; i++) json_array_append_new(sup, token_json(m, c->suppress_ids[i]));
+            json_object_set_new(st, "suppress", sup);
+        }
+        json_object_set_new(o, "special_tokens", st);
+        json_object_set_new(o, "generation", json_pack("{s:f, s:i, s:f, s:b}", "temperature", (double)c->temperature,
+                                                       "top_k", c->top_k, "top_p", (double)c->top_p, "do_sample",
+                                                       c->do_sample));
+        if (n_ctx <= 0) n_ctx = G4_MIN((int64_t)DEFAULT_CTX, c->context_length);
+        uint64_t kv = g4_config_kv_bytes(c, n_ctx, KV_ELEM_BYTES);
+        json_object_set_new(o, "memory", json_pack("{s:I, s:I, s:I, s:I}", "context", (json_int_t)n_ctx, "weights_mapped",
+                                                   (json_int_t)mapped, "kv_cache_f16", (json_int_t)kv, "total",
+                                                   (json_int_t)(mapped + kv)));
+    }
+    if (m->assistant)
+        json_object_set_new(o, "assistant", json_pack("{s:s, s:i, s:i}", "variant", m->assistant->variant, "n_layer",
+                                                      m->assistant->n_layer, "n_embd", m->assistant->n_embd));
+    if (m->tok) json_object_set_new(o, "tokenizer_vocab", json_integer(g4_tokenizer_n_vocab(m->tok)));
+    return o;
+}
+
+/* ---- text rendering ---- */
+
+struct sb {
+    char *p;
+    size_t n, cap;
+    bool oom;
+};
+
+static void sbf(struct sb *b, const char *fmt, ...) G4_PRINTF(2, 3);
+static void sbf(struct sb *b, const char *fmt, ...) {
+    if (b->oom) return;
+    for (;;) {
+        va_list ap;
+        va_start(ap, fmt);
+        int k = vsnprintf(b->p ? b->p + b->n : NULL, b->p ? b->cap - b->n : 0, fmt, ap);
+        va_end(ap);
+        if (k < 0) {
+            b->oom = true;
+            return;
+        }
+        if (b->p && b->n + (size_t)k < b->cap) {
+            b->n += (size_t)k;
+            return;
+        }
+        size_t cap = b->cap ? b->cap * 2 : 1024;
+        while (cap < b->n + (size_t)k + 1) cap *= 2;
+        char *np = realloc(b->p, cap);
+        if (!np) {
+            b->oom = true;
+            return;
+        }
+        b->p = np;
+        b->cap = cap;
+    }
+}
+
+static void human(char *buf, size_t n, double v, const char *unit) {
+    static const char *const s[] = {"", "K", "M", "G", "T"};
+    int i = 0;
+    double d = 1000;
+    if (!strcmp(unit, "B")) d = 1024;
+    while (v >= d && i < 4) v /= d, i++;
+    if (i)
+        snprintf(buf, n, "%.2f %s%s", v, s[i], !strcmp(unit, "B") ? "iB" : unit);
+    else
+        snprintf(buf, n, "%.0f%s%s", v, *unit ? " " : "", unit);
+}
+
+static void tok_text(struct sb *b, const json_t *t) {
+    const json_t *txt = json_object_get(t, "text");
+    sbf(b, "%lld", (long long)json_integer_value(json_object_get(t, "id")));
+    if (txt) sbf(b, " \"%s\"", json_string_value(txt));
+}
+
+static void render(struct sb *b, const json_t *o) {
+    char h1[32], h2[32], h3[32];
+    const json_t *v;
+    if ((v = json_object_get(o, "variant")))
+        sbf(b, "model:          %s (model_type %s, %s)\n", json_string_value(v),
+            json_string_value(json_object_get(o, "model_type")), json_string_value(json_object_get(o, "format")));
+    if (json_is_true(json_object_get(o, "tokenizer_only"))) sbf(b, "model:          tokenizer only\n");
+    size_t i;
+    json_t *e;
+    json_array_foreach(json_object_get(o, "files"), i, e) {
+        human(h1, sizeof h1, (double)json_integer_value(json_object_get(e, "bytes")), "B");
+        sbf(b, "file:           %s (%s, %s)\n", json_string_value(json_object_get(e, "path")),
+            json_string_value(json_object_get(e, "role")), h1);
+    }
+    const json_t *p = json_object_get(o, "parameters");
+    human(h1, sizeof h1, (double)json_integer_value(json_object_get(p, "model")), "");
+    sbf(b, "parameters:     %s", h1);
+    if (json_integer_value(json_object_get(p, "mmproj"))) {
+        human(h2, sizeof h2, (double)json_integer_value(json_object_get(p, "mmproj")), "");
+        sbf(b, " + %s mmproj", h2);
+    }
+    if (json_integer_value(json_object_get(p, "assistant"))) {
+        human(h2, sizeof h2, (double)json_integer_value(json_object_get(p, "assistant")), "");
+        sbf(b, " + %s assistant", h2);
+    }
+    sbf(b, "\n");
+    json_array_foreach(json_object_get(o, "tensor_types"), i, e) {
+        human(h1, sizeof h1, (double)json_integer_value(json_object_get(e, "bytes")), "B");
+        sbf(b, "%s%-8s %5lld tensors, %s\n", i == 0 ? "tensor types:   " : "                ",
+            json_string_value(json_object_get(e, "type")), (long long)json_integer_value(json_object_get(e, "tensors")), h1);
+    }
+    const json_t *d = json_object_get(o, "decoder");
+    if (d) {
+#define DI(k) ((long long)json_integer_value(json_object_get(d, k)))
+#define DF(k) (json_real_value(json_object_get(d, k)))
+        sbf(b, "decoder:        %lld layers (%lld sliding, %lld global), d=%lld, vocab %lld\n", DI("n_layer"),
+            DI("sliding_layers"), DI("global_layers"), DI("n_embd"), DI("vocab"));
+        sbf(b, "attention:      %lld heads; KV heads %lld sliding / %lld global; head dim %lld / %lld%s\n",
+            DI("n_head"), DI("n_head_kv_sliding"), DI("n_head_kv_global"), DI("head_dim_sliding"), DI("head_dim_global"),
+            json_is_true(json_object_get(d, "k_eq_v")) ? "; K=V on global layers" : "");
+        sbf(b, "                sliding window %lld; RoPE theta %g / %g (global rotary fraction %g)\n",
+            DI("sliding_window"), DF("rope_theta_sliding"), DF("rope_theta_global"), DF("partial_rotary_global"));
+        if (DF("rope_scale_global") != 1.0) sbf(b, "                global RoPE linear scaling x%g\n", DF("rope_scale_global"));
+        sbf(b, "mlp:            width %lld", DI("n_ff"));
+        const json_t *moe = json_object_get(d, "moe");
+        if (moe)
+            sbf(b, "; MoE %lld experts, top-%lld, expert width %lld",
+                (long long)json_integer_value(json_object_get(moe, "experts")),
+                (long long)json_integer_value(json_object_get(moe, "used")),
+                (long long)json_integer_value(json_object_get(moe, "expert_ff")));
+        if (DI("per_layer_embedding")) sbf(b, "; per-layer embeddings %lld", DI("per_layer_embedding"));
+        if (DI("kv_shared_layers")) sbf(b, "; %lld KV-shared layers", DI("kv_shared_layers"));
+        sbf(b, "\nnorms:          RMSNorm eps %g, scale %s; final logit softcap %g\n", DF("rms_eps"),
+            json_is_true(json_object_get(d, "norm_plus_one")) ? "1+w" : "w", DF("final_logit_softcap"));
+#undef DI
+#undef DF
+    }
+    if ((v = json_object_get(o, "context_length"))) sbf(b, "context:        %lld tokens\n", (long long)json_integer_value(v));
+    if ((v = json_object_get(o, "modalities"))) {
+        sbf(b, "modalities:     ");
+        json_array_foreach(v, i, e) sbf(b, "%s%s", i ? ", " : "", json_string_value(e));
+        if (json_object_get(o, "vision")) sbf(b, " (vision: %s", json_string_value(json_object_get(o, "vision")));
+        if (json_object_get(o, "audio"))
+            sbf(b, "%saudio: %s", json_object_get(o, "vision") ? "; " : " (", json_string_value(json_object_get(o, "audio")));
+        if (json_object_get(o, "vision") || json_object_get(o, "audio")) sbf(b, ")");
+        sbf(b, "\n");
+    }
+    const json_t *st = json_object_get(o, "special_tokens");
+    if (st) {
+        sbf(b, "special tokens: ");
+        if ((v = json_object_get(st, "bos"))) sbf(b, "bos "), tok_text(b, v), sbf(b, "; ");
+        sbf(b, "eos");
+        json_array_foreach(json_object_get(st, "eos"), i, e) sbf(b, "%s", i ? ", " : " "), tok_text(b, e);
+        if ((v = json_object_get(st, "pad"))) sbf(b, "; pad "), tok_text(b, v);
+        if ((v = json_object_get(st, "suppress"))) {
+            sbf(b, "; suppressed");
+            json_array_foreach(v, i, e) sbf(b, "%s", i ? ", " : " "), tok_text(b, e);
+        }
+        sbf(b, "\n");
+    }
+    if ((v = json_object_get(o, "tokenizer_vocab"))) sbf(b, "tokenizer:      %lld tokens\n", (long long)json_integer_value(v));
+    else sbf(b, "tokenizer:      unavailable\n");
+    const json_t *g = json_object_get(o, "generation");
+    if (g)
+        sbf(b, "generation:     temperature %g, top_k %lld, top_p %g%s\n", json_real_value(json_object_get(g, "temperature")),
+            (long long)json_integer_value(json_object_get(g, "top_k")), json_real_value(json_object_get(g, "top_p")),
+            json_is_true(json_object_get(g, "do_sample")) ? "" : " (greedy by default)");
+    if ((v = json_object_get(o, "assistant")))
+        sbf(b, "assistant:      %s (%lld layers, d=%lld)\n", json_string_value(json_object_get(v, "variant")),
+            (long long)json_integer_value(json_object_get(v, "n_layer")),
+            (long long)json_integer_value(json_object_get(v, "n_embd")));
+    const json_t *mem = json_object_get(o, "memory");
+    if (mem) {
+        human(h1, sizeof h1, (double)json_integer_value(json_object_get(mem, "weights_mapped")), "B");
+        human(h2, sizeof h2, (double)json_integer_value(json_object_get(mem, "kv_cache_f16")), "B");
+        human(h3, sizeof h3, (double)json_integer_value(json_object_get(mem, "total")), "B");
+        sbf(b, "memory:         %s mapped weights + %s KV cache (f16, %lld tokens) = %s\n", h1, h2,
+            (long long)json_integer_value(json_object_get(mem, "context")), h3);
+    }
+}
+
+g4_status g4_model_info(const g4_model *m, int64_t n_ctx, int as_json, char **out, g4_error *err) {
+    if (!m || !out) return g4_fail(err, G4_ERR_INVALID_ARG, "g4_model_info: bad arguments");
+    *out = NULL;
+    if (n_ctx < 0 || n_ctx > ((int64_t)1 << 24)) return g4_fail(err, G4_ERR_RANGE, "context %lld out of range", (long long)n_ctx);
+    json_t *o = build(m, n_ctx);
+    if (!o) return g4_fail(err, G4_ERR_NOMEM, "out of memory");
+    if (as_json) {
+        *out = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+        json_decref(o);
+        return *out ? G4_OK : g4_fail(err, G4_ERR_NOMEM, "out of memory");
+    }
+    struct sb b = {0};
+    render(&b, o);
+    json_decref(o);
+    if (b.oom || !b.p) {
+        free(b.p);
+        return g4_fail(err, G4_ERR_NOMEM, "out of memory");
+    }
+    *out = b.p;
+    return G4_OK;
+}
+
+g4_status g4_model_describe(const g4_model *m, char **out, g4_error *err) { return g4_model_info(m, 0, 0, out, err); }
