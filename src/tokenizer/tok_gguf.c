@@ -141,8 +141,10 @@ g4_status g4_tokenizer_from_gguf(struct g4_tokenizer **out, const struct gguf_fi
     *out = NULL;
     const char *name = g->name ? g->name : "gguf";
     struct gguf_str model;
+    /* UNSUPPORTED (not NOT_FOUND): g4_model_load tolerates a model without a
+     * usable tokenizer only for that code (api/model.c). */
     if (!gguf_get_str(g, "tokenizer.ggml.model", &model))
-        return g4_fail(err, G4_ERR_NOT_FOUND, "%s: no tokenizer.ggml.model", name);
+        return g4_fail(err, G4_ERR_UNSUPPORTED, "%s: no tokenizer in this GGUF (no tokenizer.ggml.model)", name);
     bool is_llama = gguf_str_eq(model, "llama"), is_gemma4 = gguf_str_eq(model, "gemma4");
     if (!is_llama && !is_gemma4)
         return g4_fail(err, G4_ERR_UNSUPPORTED, "%s: tokenizer model \"%.*s\" is not supported", name,
@@ -174,7 +176,6 @@ g4_status g4_tokenizer_from_gguf(struct g4_tokenizer **out, const struct gguf_fi
         goto done;
     }
     char buf[TOK_MAX_PIECE * 3];
-    bool any_byte = false;
     for (int32_t i = 0; i < n && st == G4_OK; i++) {
         struct gguf_str s;
         type[i] = TT_NORMAL;
@@ -204,7 +205,6 @@ g4_status g4_tokenizer_from_gguf(struct g4_tokenizer **out, const struct gguf_fi
         uint8_t fl = TOK_F_MODEL;
         if (type[i] == TT_CONTROL || type[i] == TT_UNKNOWN) fl |= TOK_F_ADDED | TOK_F_SPECIAL;
         if (type[i] == TT_USER || (is_gemma4 && type[i] == TT_NORMAL && all_newlines(p, len))) fl |= TOK_F_ADDED;
-        any_byte |= type[i] == TT_BYTE;
         st = tok_set_piece(t, i, p, len, fl, false, name, err);
         if (st == G4_OK && is_llama) {
             if (!gguf_arr_f32(scores, (uint64_t)i, &score[i]) || score[i] != score[i]) { /* NaN would break the sort */
@@ -238,7 +238,7 @@ g4_status g4_tokenizer_from_gguf(struct g4_tokenizer **out, const struct gguf_fi
         if ((st = add_step(t->dec, &t->n_dec, TOK_DEC_STRIP, " ", NULL, err)) != G4_OK) goto done;
         t->dec[t->n_dec - 1].start = 1;
     }
-    t->byte_fallback = any_byte;
+    t->byte_fallback = true; /* SentencePiece: <0xHH> pieces, where present, stand for bytes */
     t->fuse_unk = true;
     t->unk_id = get_id(g, "tokenizer.ggml.unknown_token_id", n);
     if (t->unk_id < 0) t->unk_id = tok_map_find(t, "<unk>", 5);
