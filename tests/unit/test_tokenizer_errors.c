@@ -54,10 +54,8 @@ static void test_bad_json(void) {
         {"{\"added_tokens\":5,\"model\":{\"type\":\"BPE\"," V "," M "}}", G4_ERR_FORMAT},
         {"{\"added_tokens\":[{\"id\":9}],\"model\":{\"type\":\"BPE\"," V "," M "}}", G4_ERR_FORMAT},
         {"{\"added_tokens\":[{\"id\":-3,\"content\":\"x\"}],\"model\":{\"type\":\"BPE\"," V "," M "}}", G4_ERR_FORMAT},
-        /* "ab" is id 2 in the vocab: HF would give it 2, not 1 */
-        {"{\"added_tokens\":[{\"id\":1,\"content\":\"ab\"}],\"model\":{\"type\":\"BPE\"," V "," M "}}", G4_ERR_FORMAT},
-        /* a new token must get the next id (6), not 9000000 */
-        {"{\"added_tokens\":[{\"id\":9000000,\"content\":\"<x>\"}],\"model\":{\"type\":\"BPE\"," V "," M "}}", G4_ERR_FORMAT},
+        /* a sparse vocab: HF would give the new token id 2, which "b" has */
+        {"{\"added_tokens\":[{\"id\":7,\"content\":\"<x>\"}],\"model\":{\"type\":\"BPE\",\"vocab\":{\"a\":0,\"b\":2},\"merges\":[]}}", G4_ERR_FORMAT},
         {"{\"added_tokens\":[{\"id\":6,\"content\":\"<x>\"},{\"id\":6,\"content\":\"<x>\"}],\"model\":{\"type\":\"BPE\"," V "," M "}}", G4_ERR_FORMAT},
         {"{\"added_tokens\":[{\"id\":6,\"content\":\"<x>\",\"special\":1}],\"model\":{\"type\":\"BPE\"," V "," M "}}", G4_ERR_FORMAT},
         {"{\"normalizer\":{\"type\":\"NFKC\"},\"model\":{\"type\":\"BPE\"," V "," M "}}", G4_ERR_UNSUPPORTED},
@@ -169,6 +167,18 @@ static void test_semantics(void) {
                      "\"merges\":[\"a -\",\"- -\",\"- b\"]}}";
     CHECK(load(j4, &t, &err) == G4_OK);
     if (t) enc(t, "a-a--b", 0, (int32_t[]){0, 2, 0, 2, 5}, 5, "merged next with merges"); /* [a][-a][-][-b] */
+    g4_tokenizer_free(t);
+    /* HF ignores the "id" of an added token: "ab" is 2 (its vocab id), "<x>" the next id, 6 */
+    const char *j9 = "{\"added_tokens\":[{\"id\":1,\"content\":\"ab\",\"special\":true},"
+                     "{\"id\":9000000,\"content\":\"<x>\",\"special\":true}],\"model\":{\"type\":\"BPE\"," V "," M "}}";
+    g4_log_set(NULL, NULL, G4_LOG_ERROR); /* the "gets id" warnings are expected */
+    CHECK(load(j9, &t, &err) == G4_OK);
+    g4_log_set(NULL, NULL, G4_LOG_INFO);
+    if (t) {
+        CHECK(g4_tokenizer_find(t, "ab", 2) == 2 && g4_tokenizer_is_special(t, 2) && !g4_tokenizer_is_special(t, 1));
+        CHECK(g4_tokenizer_find(t, "<x>", 3) == 6 && g4_tokenizer_n_vocab(t) == 7);
+        enc(t, "a<x>ab", G4_TOK_PARSE_SPECIAL, (int32_t[]){0, 6, 2}, 3, "added ids as HF");
+    }
     g4_tokenizer_free(t);
     /* ignore_merges: a whole word in the vocab wins over merges */
     const char *j5 = "{\"model\":{\"type\":\"BPE\",\"ignore_merges\":true,"
