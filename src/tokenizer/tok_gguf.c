@@ -12,9 +12,13 @@
  *    tokenizer.json in the same order.
  * llama.cpp writes user-defined pieces with spaces where tokenizer.json has
  * "▁" (e.g. id 138 "  " vs "▁▁"): those are mapped back. Added tokens are the
- * CONTROL, USER_DEFINED and UNKNOWN tokens (and, for gemma4, the newline
- * runs); special ones (plain text in untrusted mode) are CONTROL and UNKNOWN,
- * as in llama.cpp. The pipeline is
+ * CONTROL, USER_DEFINED and UNKNOWN tokens; special ones (plain text in
+ * untrusted mode) are CONTROL and UNKNOWN, as in llama.cpp. Newline runs are
+ * split out only when they are such added tokens (Gemma 3): llama.cpp's
+ * GEMMA4 pre-split at newlines ([^\n]+|[\n]+) is not HF's behaviour when
+ * the newline tokens are normal pieces (BPE runs over the newlines, as
+ * fastokens found on gemma-4-31B-it); it gives the same ids only while no
+ * piece mixes "\n" with other characters (true of Gemma 3's vocabulary). The pipeline is
  * Gemma's: normalizer Replace(" " -> "▁") (+ Prepend "▁" with
  * add_space_prefix), BPE with byte fallback, decoder ▁ -> " ", bytes, fuse. */
 #include "tokenizer/tok_internal.h"
@@ -121,17 +125,6 @@ static g4_status add_step(struct tok_step *steps, int *n, enum tok_step_kind kin
     return G4_OK;
 }
 
-/* Gemma 4 splits the text at newline runs (spec §8.1; llama.cpp's GEMMA4
- * pre-tokenizer [^\n]+|[\n]+ keeping a newline run that is a token whole).
- * HF gets this from "\n", "\n\n", ... being added tokens, which a GGUF may
- * type NORMAL: in a gemma4 GGUF they are added tokens whatever their type. */
-static bool all_newlines(const char *p, size_t len) {
-    if (!len) return false;
-    for (size_t i = 0; i < len; i++)
-        if (p[i] != '\n') return false;
-    return true;
-}
-
 static int32_t get_id(const struct gguf_file *g, const char *key, int32_t n_vocab) {
     uint32_t v;
     return gguf_get_u32(g, key, &v) && v < (uint32_t)n_vocab ? (int32_t)v : -1;
@@ -204,7 +197,7 @@ g4_status g4_tokenizer_from_gguf(struct g4_tokenizer **out, const struct gguf_fi
         }
         uint8_t fl = TOK_F_MODEL;
         if (type[i] == TT_CONTROL || type[i] == TT_UNKNOWN) fl |= TOK_F_ADDED | TOK_F_SPECIAL;
-        if (type[i] == TT_USER || (is_gemma4 && type[i] == TT_NORMAL && all_newlines(p, len))) fl |= TOK_F_ADDED;
+        if (type[i] == TT_USER) fl |= TOK_F_ADDED;
         st = tok_set_piece(t, i, p, len, fl, false, name, err);
         if (st == G4_OK && is_llama) {
             if (!gguf_arr_f32(scores, (uint64_t)i, &score[i]) || score[i] != score[i]) { /* NaN would break the sort */

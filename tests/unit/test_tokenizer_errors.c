@@ -346,26 +346,31 @@ static void test_bad_gguf(void) {
     }
 }
 
-/* A gemma4 GGUF may type the newline runs NORMAL: they still split the text
- * (HF has them as added tokens): "a\n\nb" is a | \n\n | b, not a\n | \n | b. */
+/* Newline runs typed NORMAL are not added tokens: BPE runs over the
+ * newlines like HF's does when "\n" is no added token (llama.cpp's GEMMA4
+ * pre-split would give a | \n\n | b here); typed USER_DEFINED they split. */
 static void test_gguf_gemma4_newlines(void) {
     static const char *const toks[] = {"<pad>", "<eos>", "<bos>", "<unk>", "a", "\n", "a\n", "\n\n", "b"};
-    const int32_t types[] = {3, 3, 3, 2, 1, 1, 1, 1, 1};
+    int32_t types[] = {3, 3, 3, 2, 1, 1, 1, 1, 1};
     static const char *const merges[] = {"a \n", "\n \n"};
-    struct gbuf k;
-    memset(&k, 0, sizeof k);
-    kv_str(&k, "tokenizer.ggml.model", "gemma4");
-    kv_strs(&k, "tokenizer.ggml.tokens", toks, 9);
-    kv_arr(&k, "tokenizer.ggml.token_type", 5, types, 9);
-    kv_strs(&k, "tokenizer.ggml.merges", merges, 2);
-    struct g4_tokenizer *t;
-    g4_error err;
-    CHECK(gguf_tok(&k, &t, &err) == G4_OK);
-    if (t) {
-        enc(t, "a\n\nb", 0, (int32_t[]){4, 7, 8}, 3, "gemma4 newlines");
-        enc(t, "a\n\n\nb", 0, (int32_t[]){4, 7, 5, 8}, 4, "gemma4 newlines, leftmost-longest");
+    for (int user = 0; user < 2; user++) {
+        if (user) types[5] = types[7] = 4;
+        struct gbuf k;
+        memset(&k, 0, sizeof k);
+        kv_str(&k, "tokenizer.ggml.model", "gemma4");
+        kv_strs(&k, "tokenizer.ggml.tokens", toks, 9);
+        kv_arr(&k, "tokenizer.ggml.token_type", 5, types, 9);
+        kv_strs(&k, "tokenizer.ggml.merges", merges, 2);
+        struct g4_tokenizer *t;
+        g4_error err;
+        CHECK(gguf_tok(&k, &t, &err) == G4_OK);
+        if (t && !user) enc(t, "a\n\nb", 0, (int32_t[]){6, 5, 8}, 3, "gemma4 newlines as normal pieces");
+        if (t && user) {
+            enc(t, "a\n\nb", 0, (int32_t[]){4, 7, 8}, 3, "gemma4 newlines as added tokens");
+            enc(t, "a\n\n\nb", 0, (int32_t[]){4, 7, 5, 8}, 4, "added tokens: leftmost-longest");
+        }
+        g4_tokenizer_free(t);
     }
-    g4_tokenizer_free(t);
 }
 
 int main(void) {
