@@ -18,9 +18,10 @@
  * GEMMA4 pre-split at newlines ([^\n]+|[\n]+) is not HF's behaviour when
  * the newline tokens are normal pieces (BPE runs over the newlines, as
  * fastokens found on gemma-4-31B-it); it gives the same ids only while no
- * piece mixes "\n" with other characters (true of Gemma 3's vocabulary). The pipeline is
- * Gemma's: normalizer Replace(" " -> "▁") (+ Prepend "▁" with
- * add_space_prefix), BPE with byte fallback, decoder ▁ -> " ", bytes, fuse. */
+ * piece mixes "\n" with other characters (true of Gemma 3's vocabulary).
+ * The pipeline is Gemma's: normalizer Replace(" " -> "▁") (+ Prepend "▁"
+ * with add_space_prefix), BPE with byte fallback, decoder ▁ -> " ", bytes,
+ * fuse. */
 #include "tokenizer/tok_internal.h"
 #include "io/gguf.h"
 
