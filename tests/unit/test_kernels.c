@@ -235,7 +235,7 @@ static void run_mm_case(const struct g4_kernels *kt, const struct mm_case *c, st
     const size_t rb = (size_t)rb64 + 8; /* padded rows: w_row_bytes > row size */
     uint8_t *w = malloc(rb * (size_t)N);
     fill_weights(c->type, w, N, K, rb);
-    static const int64_t Ms[] = {1, 2, 5, 9};
+    static const int64_t Ms[] = {1, 2, 5, 9, 17}; /* 17: three tile groups (6+6+5) */
     check_matmul(kt, c->type, w, rb, N, K, pool, Ms, G4_ARRAY_LEN(Ms));
     free(w);
 }

@@ -17,6 +17,8 @@
  * the end of this file. */
 #include "kernels/kernels_impl.h"
 
+#include "kernels/x86/avx2_common.h"
+
 #include <immintrin.h>
 
 #define TILE_INLINE static inline __attribute__((always_inline))
@@ -28,14 +30,8 @@ enum { TILE_MAX = 8, TILE_NB = 16 };
  * y[c*ys] for c < nc */
 typedef void (*tile_fn)(int64_t K, const void *w, const char *xq, size_t xrb, float *y, int64_t ys);
 
-static inline float hsum8(__m256 v) {
-    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-    s = _mm_add_ss(s, _mm_movehdup_ps(s));
-    return _mm_cvtss_f32(s);
-}
-
-static inline float f16f(uint16_t h) { return _cvtsh_ss(h); }
+#define hsum8 g4x_hsum8
+#define f16f g4x_f16
 
 /* ---- 32-element blocks against Q8_0 ---- */
 
@@ -92,10 +88,10 @@ TILE_INLINE void tile_q45_K_body(const int nc, int64_t K, const void *vw, const 
             const struct g4_block_q4_K *w = (const struct g4_block_q4_K *)vw + b;
             scales = w->scales, qs = w->qs, d16 = w->d, dmin16 = w->dmin;
         }
-        uint8_t sc[8], mn[8];
-        for (int j = 0; j < 8; j++) g4k_scale_min_k4(j, scales, &sc[j], &mn[j]);
-        const __m256i mins16 = _mm256_setr_epi16(mn[0], mn[0], mn[1], mn[1], mn[2], mn[2], mn[3], mn[3], mn[4], mn[4],
-                                                 mn[5], mn[5], mn[6], mn[6], mn[7], mn[7]);
+        __m128i sc8, mn8;
+        g4x_scales_mins_k4(scales, &sc8, &mn8);
+        const __m256i mins16 = _mm256_cvtepu8_epi16(_mm_unpacklo_epi8(mn8, mn8));
+        const __m256i sc2 = _mm256_broadcastsi128_si256(sc8);
         __m256i q[8];
         const __m256i hb = q5 ? _mm256_loadu_si256((const __m256i *)qh) : _mm256_setzero_si256();
         for (int c = 0; c < 4; c++) {
@@ -111,7 +107,7 @@ TILE_INLINE void tile_q45_K_body(const int nc, int64_t K, const void *vw, const 
             }
         }
         __m256i scv[8];
-        for (int j = 0; j < 8; j++) scv[j] = _mm256_set1_epi16(sc[j]);
+        for (int j = 0; j < 8; j++) scv[j] = g4x_bcast_u8_epi16(sc2, j);
         const __m256 dw = _mm256_set1_ps(f16f(d16)), dmw = _mm256_set1_ps(f16f(dmin16));
         UNROLL for (int c = 0; c < nc; c++) {
             const struct g4_block_q8_K *x = (const struct g4_block_q8_K *)(xq + (size_t)c * xrb) + b;
