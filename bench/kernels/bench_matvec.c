@@ -78,7 +78,7 @@ int main(int argc, char **argv) {
         for (int mi = 0; mi < n_ms; mi++)
             for (int ki = 0; ki < nk; ki++) {
                 const int64_t M = Ms[mi];
-                if (strcmp(ks[ki]->name, "ref") == 0 && M * N * K > (int64_t)1 << 31) continue; /* too slow */
+                if (strcmp(ks[ki]->name, "ref") == 0 && M > 1) continue; /* too slow */
                 struct g4_matmul_args a = {.type = types[ti], .w = w, .w_row_bytes = rb, .N = N, .K = K, .M = M,
                                            .x = x, .x_stride = K, .y = y, .y_stride = N};
                 size_t ws = g4_matmul_wsize(ks[ki], types[ti], M, K, false);

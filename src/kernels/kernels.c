@@ -62,6 +62,9 @@ static struct {
 #if defined(__x86_64__) || defined(__i386__)
     struct g4_kernels avx2;
 #endif
+#if defined(__aarch64__)
+    struct g4_kernels neon;
+#endif
     const struct g4_kernels *list[4];
     int n_list;
     const struct g4_kernels *best;
@@ -81,6 +84,13 @@ static void tables_init(void) {
         tables.list[tables.n_list++] = &tables.avx2;
         tables.best = &tables.avx2;
     }
+#endif
+#if defined(__aarch64__) /* Advanced SIMD is part of the aarch64 base ISA */
+    tables.neon = tables.ref;
+    tables.neon.name = "neon";
+    g4_kernels_patch_neon(&tables.neon);
+    tables.list[tables.n_list++] = &tables.neon;
+    tables.best = &tables.neon;
 #endif
     const char *env = getenv("G4_KERNELS");
     if (env && *env) {

@@ -5,7 +5,7 @@
  * references (src/kernels/ref/); an ISA table ("avx2", src/kernels/x86/) is a
  * copy of "ref" with some entries replaced. g4_kernels() returns the best
  * table the CPU supports, chosen once at first use (cpuid); environment
- * variable G4_KERNELS=ref (or =avx2) forces a table. Tables are immutable
+ * variable G4_KERNELS=ref (or =avx2, =neon) forces a table. Tables are immutable
  * after that and safe to use from any thread.
  *
  * Conventions: activations are float32 and contiguous; weights are rows of K
