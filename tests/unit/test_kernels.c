@@ -732,6 +732,44 @@ static void test_attention_pos0(void) {
     }
 }
 
+/* Every table's activation quantizers must produce the reference's bytes
+ * (the matmul tolerances assume the same quantized activations): random
+ * rows, rows with exact rounding ties (x * id = k + 0.5 for both roundf and
+ * lrintf), a zero block and a repeated maximum of both signs. */
+static void test_quantize_bitexact(void) {
+    const struct g4_kernels *ks[8];
+    const int nk = g4_kernels_list(ks, 8);
+    enum { K = 1024 };
+    float x[K];
+    for (int variant = 0; variant < 4; variant++) {
+        uint32_t s = 12345u + (uint32_t)variant;
+        for (int i = 0; i < K; i++) {
+            s = s * 1664525u + 1013904223u;
+            x[i] = ((float)(s >> 8) / 16777216.0f - 0.5f) * 8.0f;
+        }
+        if (variant == 1) /* ties: amax 127 gives id 1 (q8_0); max -127 gives iscale 1 (q8_K) */
+            for (int i = 0; i < K; i++) x[i] = (i % 32 == 0) ? -127.0f : (float)((i * 7) % 101 - 50) + 0.5f;
+        if (variant == 2) memset(x + 256, 0, 256 * sizeof(float)); /* a zero block */
+        if (variant == 3)
+            for (int i = 0; i < K; i += 64) x[i] = (i / 64) % 2 ? 9.0f : -9.0f; /* equal |max|, both signs */
+        for (int t = 0; t < 2; t++) {
+            const uint32_t at = t ? G4_TYPE_Q8_K : G4_TYPE_Q8_0;
+            uint64_t rb = 0;
+            CHECK(g4_row_bytes(at, K, &rb));
+            uint8_t *ref = calloc(1, rb), *got = malloc(rb);
+            ks[0]->quantize_row[at](x, ref, K);
+            for (int k = 1; k < nk; k++) {
+                memset(got, 0xA5, rb);
+                ks[k]->quantize_row[at](x, got, K);
+                CHECKF(memcmp(ref, got, rb) == 0, "%s quantize %s variant %d differs from ref", ks[k]->name,
+                       g4_type_name(at), variant);
+            }
+            free(ref);
+            free(got);
+        }
+    }
+}
+
 static void test_embed_row(void) {
     uint16_t tab[3][8];
     for (int r = 0; r < 3; r++)
@@ -757,5 +795,6 @@ int main(void) {
     RUN(test_attention_pos0);
     RUN(test_cvt_row);
     RUN(test_embed_row);
+    RUN(test_quantize_bitexact);
     return test_done();
 }

@@ -28,6 +28,9 @@ bool g4_matmul_f32_avx2(const struct g4_matmul_args *a, const void *xq, size_t x
 bool g4_matmul_f16_avx2(const struct g4_matmul_args *a, const void *xq, size_t xrb, int64_t n0, int64_t n1);
 bool g4_matmul_bf16_avx2(const struct g4_matmul_args *a, const void *xq, size_t xrb, int64_t n0, int64_t n1);
 
+void g4_quantize_row_q8_0_avx2(const float *x, void *y, int64_t n);
+void g4_quantize_row_q8_K_avx2(const float *x, void *y, int64_t n);
+
 void g4_attention_avx2(const struct g4_attn_args *a);
 void g4_rmsnorm_avx2(float *y, const float *x, const float *w, int64_t n, float eps, enum g4_norm_mode mode);
 void g4_add_avx2(float *y, const float *a, const float *b, int64_t n);
@@ -65,6 +68,8 @@ void g4_kernels_patch_avx2(struct g4_kernels *k) {
     k->type[G4_TYPE_F32].matmul = g4_matmul_f32_avx2;
     k->type[G4_TYPE_F16].matmul = g4_matmul_f16_avx2;
     k->type[G4_TYPE_BF16].matmul = g4_matmul_bf16_avx2;
+    k->quantize_row[G4_TYPE_Q8_0] = g4_quantize_row_q8_0_avx2;
+    k->quantize_row[G4_TYPE_Q8_K] = g4_quantize_row_q8_K_avx2;
     k->attention = g4_attention_avx2;
     k->rmsnorm = g4_rmsnorm_avx2;
     k->add = g4_add_avx2;
