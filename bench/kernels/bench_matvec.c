@@ -1,7 +1,8 @@
 /* bench_matvec.c — single-thread matvec (M = 1) and matmul (M > 1) time per
  * weight type, for every kernel table this CPU supports plus "<isa>-dot"
  * (the same table with the prefill tiles removed, i.e. the vec_dot path), so
- * the tile speed-up is measured directly. Not part of the test suite.
+ * the tile speed-up is measured directly, and "<isa>-pk" (weights repacked
+ * at load time with g4_matmul_repack, for types that have a layout). Not part of the test suite.
  * Build and run after `make`:
  *   cc -O2 -std=c11 -D_GNU_SOURCE -Iinclude -Isrc bench/kernels/bench_matvec.c \
  *      build/libg4.a -ljansson -lm -pthread -o build/bench_matvec
@@ -75,33 +76,45 @@ int main(int argc, char **argv) {
             for (int64_t i = 0; i < N * K; i++) ((float *)w)[i] = 0.01f * (float)(i % 7);
         if (types[ti] == G4_TYPE_F16)
             for (int64_t i = 0; i < N * K; i++) ((uint16_t *)w)[i] = g4_f32_to_f16(0.01f * (float)(i % 7));
+        /* the best table again with load-time repacked weights ("-pk"), where it has a layout */
+        void *wp = NULL;
+        const size_t pb = g4_matmul_repack_size(ks[nk > 1 ? nk - 2 : 0], types[ti], N, K);
+        if (pb && (wp = malloc(pb)) && !g4_matmul_repack(ks[nk > 1 ? nk - 2 : 0], types[ti], w, rb, N, K, wp)) {
+            free(wp);
+            wp = NULL;
+        }
         for (int mi = 0; mi < n_ms; mi++)
-            for (int ki = 0; ki < nk; ki++) {
+            for (int ki = 0; ki < nk + (wp != NULL); ki++) {
+                const bool pk = ki == nk;
+                const struct g4_kernels *kt = pk ? ks[nk > 1 ? nk - 2 : 0] : ks[ki];
                 const int64_t M = Ms[mi];
-                if (strcmp(ks[ki]->name, "ref") == 0 && M > 1) continue; /* too slow */
+                if (strcmp(kt->name, "ref") == 0 && M > 1) continue; /* too slow */
                 struct g4_matmul_args a = {.type = types[ti], .w = w, .w_row_bytes = rb, .N = N, .K = K, .M = M,
-                                           .x = x, .x_stride = K, .y = y, .y_stride = N};
-                size_t ws = g4_matmul_wsize(ks[ki], types[ti], M, K, false);
+                                           .x = x, .x_stride = K, .y = y, .y_stride = N, .w_packed = pk ? wp : NULL};
+                size_t ws = g4_matmul_wsize(kt, types[ti], M, K, false);
                 a.wdata = malloc(ws ? ws : 1);
-                if (g4_matmul_check(ks[ki], &a, ws, NULL) != G4_OK) {
+                if (g4_matmul_check(kt, &a, ws, NULL) != G4_OK) {
                     free(a.wdata);
                     continue;
                 }
-                g4_matmul(NULL, ks[ki], &a); /* warm-up */
+                g4_matmul(NULL, kt, &a); /* warm-up */
                 double mn = 1e30;
                 for (int i = 0; i < reps; i++) {
                     double t0 = now();
-                    g4_matmul(NULL, ks[ki], &a);
+                    g4_matmul(NULL, kt, &a);
                     const double t = now() - t0;
                     mn = t < mn ? t : mn;
                 }
-                printf("%-8s %-9s %4lld %10.3f %10.4f %9.2f %8.2f\n", g4_type_name(types[ti]), ks[ki]->name,
+                char name[40];
+                snprintf(name, sizeof(name), "%s%s", kt->name, pk ? "-pk" : "");
+                printf("%-8s %-9s %4lld %10.3f %10.4f %9.2f %8.2f\n", g4_type_name(types[ti]), name,
                        (long long)M, mn * 1e3, mn * 1e3 / (double)M, (double)rb * (double)N / mn / 1e9,
                        (double)M * (double)N * (double)K / mn / 1e9);
                 fflush(stdout);
                 free(a.wdata);
             }
         free(w);
+        free(wp);
     }
     free(x);
     free(y);
