@@ -14,7 +14,18 @@
  * [-127, 127]: an int16 lane sums 16 products, <= 16*15*127 = 30480 < 2^15).
  * Integer block products are exact, so results differ from the references
  * only in float accumulation order (test_kernels checks with the matmul
- * tolerance). Measured numbers are in the report (bench_matvec, "packed"). */
+ * tolerance). Measured numbers are in the report (bench_matvec, "-pk").
+ *
+ * Q4_K ("q4_Kx8"), per group of 8 rows and per 256-element super-block
+ * (1184 bytes, 8 plain blocks are 1152: +2.8%):
+ *   uint16_t d[8], dmin[8]       f16 super-block scales of rows 0..7
+ *   uint8_t  sc[8][8], mn[8][8]  6-bit scale / min of sub-block j, row r (unpacked)
+ *   uint8_t  q[4][8][32]         q[c][k][4r + i] = qs_r[32c + 4k + i]
+ * so q[c][k]'s low nibbles are elements 64c+4k.. of sub-block 2c and its
+ * high nibbles elements 64c+32+4k.. of sub-block 2c+1, for all 8 rows. Sub-block
+ * sums stay in int16 (8 maddubs, <= 8*2*15*127 = 30480), then one madd with
+ * the row scales (each duplicated in its 32-bit lane) gives sc*sum per row;
+ * the min term is sum_j mn[j][r] * (bsums[2j] + bsums[2j+1]) by 4 madds. */
 #include "kernels/kernels_impl.h"
 
 #include "kernels/x86/avx2_common.h"
@@ -37,6 +48,24 @@ void g4_repack_q4_0x8(const void *w, size_t w_row_bytes, int64_t n_groups, int64
                     (const struct g4_block_q4_0 *)((const char *)w + (size_t)(g * PACK_ROWS + r) * w_row_bytes) + b;
                 memcpy(o + 2 * r, &blk->d, 2);
                 for (int c = 0; c < 4; c++) memcpy(o + 16 + 32 * c + 4 * r, blk->qs + 4 * c, 4);
+            }
+}
+
+enum { PACKK_BLOCK = 1184, PACKK_Q = 160 };
+
+void g4_repack_q4_Kx8(const void *w, size_t w_row_bytes, int64_t n_groups, int64_t K, void *dst) {
+    const int64_t nb = K / G4_QK_K;
+    uint8_t *o = dst;
+    for (int64_t g = 0; g < n_groups; g++)
+        for (int64_t b = 0; b < nb; b++, o += PACKK_BLOCK)
+            for (int r = 0; r < PACK_ROWS; r++) {
+                const struct g4_block_q4_K *blk =
+                    (const struct g4_block_q4_K *)((const char *)w + (size_t)(g * PACK_ROWS + r) * w_row_bytes) + b;
+                memcpy(o + 2 * r, &blk->d, 2);
+                memcpy(o + 16 + 2 * r, &blk->dmin, 2);
+                for (int j = 0; j < 8; j++) g4k_scale_min_k4(j, blk->scales, o + 32 + 8 * j + r, o + 96 + 8 * j + r);
+                for (int c = 0; c < 4; c++)
+                    for (int k = 0; k < 8; k++) memcpy(o + PACKK_Q + 256 * c + 32 * k + 4 * r, blk->qs + 32 * c + 4 * k, 4);
             }
 }
 
@@ -93,9 +122,73 @@ PACK_INST(3)
 PACK_INST(4)
 static const pack_fn q4_0x8_fns[PACK_MAXC + 1] = {NULL, q4_0x8_1, q4_0x8_2, q4_0x8_3, q4_0x8_4};
 
+/* 8 bytes a (lane r: a[r]) and b -> 8 int32 lanes holding int16 pairs (a[r], b[r]) */
+static inline __m256i pair16(const uint8_t *a, const uint8_t *b) {
+    return _mm256_cvtepu8_epi16(_mm_unpacklo_epi8(_mm_loadl_epi64((const __m128i *)a), _mm_loadl_epi64((const __m128i *)b)));
+}
+
+TILE_INLINE void q4_Kx8_body(const int nc, int64_t K, const uint8_t *grp, const char *xq, size_t xrb, float *y,
+                             int64_t ys) {
+    __m256 acc[PACK_MAXC];
+    UNROLL for (int c = 0; c < nc; c++) acc[c] = _mm256_setzero_ps();
+    const __m256i m4 = _mm256_set1_epi8(0x0F);
+    const int64_t nb = K / G4_QK_K;
+    for (int64_t b = 0; b < nb; b++) {
+        const uint8_t *gb = grp + (size_t)b * PACKK_BLOCK;
+        const uint8_t *scp = gb + 32, *mnp = gb + 96, *qp = gb + PACKK_Q;
+        __m256i isum[PACK_MAXC];
+        UNROLL for (int c = 0; c < nc; c++) isum[c] = _mm256_setzero_si256();
+        for (int ch = 0; ch < 4; ch++) {
+            __m256i plo[PACK_MAXC], phi[PACK_MAXC];
+            UNROLL for (int c = 0; c < nc; c++) plo[c] = phi[c] = _mm256_setzero_si256();
+            for (int k = 0; k < 8; k++) {
+                const __m256i v = _mm256_loadu_si256((const __m256i *)(qp + 256 * ch + 32 * k));
+                const __m256i lo = _mm256_and_si256(v, m4), hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), m4);
+                UNROLL for (int c = 0; c < nc; c++) {
+                    const int8_t *yq = ((const struct g4_block_q8_K *)(xq + (size_t)c * xrb) + b)->qs + 64 * ch + 4 * k;
+                    plo[c] = _mm256_add_epi16(plo[c], _mm256_maddubs_epi16(lo, bcast4(yq)));
+                    phi[c] = _mm256_add_epi16(phi[c], _mm256_maddubs_epi16(hi, bcast4(yq + 32)));
+                }
+            }
+            const __m256i slo = pair16(scp + 16 * ch, scp + 16 * ch), shi = pair16(scp + 16 * ch + 8, scp + 16 * ch + 8);
+            UNROLL for (int c = 0; c < nc; c++)
+                isum[c] = _mm256_add_epi32(isum[c], _mm256_add_epi32(_mm256_madd_epi16(plo[c], slo),
+                                                                     _mm256_madd_epi16(phi[c], shi)));
+        }
+        const __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)gb));
+        const __m256 dmw = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(gb + 16)));
+        __m256i mnp2[4];
+        for (int jp = 0; jp < 4; jp++) mnp2[jp] = pair16(mnp + 16 * jp, mnp + 16 * jp + 8);
+        UNROLL for (int c = 0; c < nc; c++) {
+            const struct g4_block_q8_K *x = (const struct g4_block_q8_K *)(xq + (size_t)c * xrb) + b;
+            const __m256i bs = _mm256_loadu_si256((const __m256i *)x->bsums);
+            /* 8 int16 sub-block sums (pairs of group sums, |.| <= 4064) */
+            const __m256i bsj = _mm256_castsi128_si256(
+                _mm_hadd_epi16(_mm256_castsi256_si128(bs), _mm256_extracti128_si256(bs, 1)));
+            __m256i m32 = _mm256_setzero_si256();
+            for (int jp = 0; jp < 4; jp++)
+                m32 = _mm256_add_epi32(m32, _mm256_madd_epi16(mnp2[jp], _mm256_permutevar8x32_epi32(bsj, _mm256_set1_epi32(jp))));
+            const __m256 dy = _mm256_set1_ps(x->d);
+            acc[c] = _mm256_fmadd_ps(_mm256_mul_ps(dw, dy), _mm256_cvtepi32_ps(isum[c]), acc[c]);
+            acc[c] = _mm256_fnmadd_ps(_mm256_mul_ps(dmw, dy), _mm256_cvtepi32_ps(m32), acc[c]);
+        }
+    }
+    UNROLL for (int c = 0; c < nc; c++) _mm256_storeu_ps(y + c * ys, acc[c]);
+}
+
+#define PACKK_INST(nc) \
+    static void q4_Kx8_##nc(int64_t K, const uint8_t *grp, const char *xq, size_t xrb, float *y, int64_t ys) { \
+        q4_Kx8_body(nc, K, grp, xq, xrb, y, ys);                                                              \
+    }
+PACKK_INST(1)
+PACKK_INST(2)
+PACKK_INST(3)
+PACKK_INST(4)
+static const pack_fn q4_Kx8_fns[PACK_MAXC + 1] = {NULL, q4_Kx8_1, q4_Kx8_2, q4_Kx8_3, q4_Kx8_4};
+
 /* rows [n0, n1), whole groups; activation rows in equal groups of <= 4 */
-bool g4_matmul_q4_0x8_avx2(const struct g4_matmul_args *a, const void *xq, size_t xrb, int64_t n0, int64_t n1) {
-    const size_t gbytes = (size_t)(a->K / 32) * PACK_BLOCK;
+static void run_packed(const struct g4_matmul_args *a, const void *xq, size_t xrb, int64_t n0, int64_t n1,
+                       size_t gbytes, const pack_fn *fns) {
     const int64_t groups = (a->M + PACK_MAXC - 1) / PACK_MAXC;
     const int64_t base = a->M / groups, extra = a->M % groups;
     for (int64_t n = n0; n < n1; n += PACK_ROWS) {
@@ -103,10 +196,19 @@ bool g4_matmul_q4_0x8_avx2(const struct g4_matmul_args *a, const void *xq, size_
         int64_t m0 = 0;
         for (int64_t g = 0; g < groups; g++) {
             const int nc = (int)(base + (g < extra));
-            q4_0x8_fns[nc](a->K, grp, (const char *)xq + (size_t)m0 * xrb, xrb, a->y + m0 * a->y_stride + n,
-                           a->y_stride);
+            fns[nc](a->K, grp, (const char *)xq + (size_t)m0 * xrb, xrb, a->y + m0 * a->y_stride + n, a->y_stride);
             m0 += nc;
         }
     }
+}
+
+bool g4_matmul_q4_Kx8_avx2(const struct g4_matmul_args *a, const void *xq, size_t xrb, int64_t n0, int64_t n1) {
+    run_packed(a, xq, xrb, n0, n1, (size_t)(a->K / G4_QK_K) * PACKK_BLOCK, q4_Kx8_fns);
+    return true;
+}
+
+/* rows [n0, n1), whole groups; activation rows in equal groups of <= 4 */
+bool g4_matmul_q4_0x8_avx2(const struct g4_matmul_args *a, const void *xq, size_t xrb, int64_t n0, int64_t n1) {
+    run_packed(a, xq, xrb, n0, n1, (size_t)(a->K / 32) * PACK_BLOCK, q4_0x8_fns);
     return true;
 }
