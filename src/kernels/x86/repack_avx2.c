@@ -25,7 +25,18 @@
  * high nibbles elements 64c+32+4k.. of sub-block 2c+1, for all 8 rows. Sub-block
  * sums stay in int16 (8 maddubs, <= 8*2*15*127 = 30480), then one madd with
  * the row scales (each duplicated in its 32-bit lane) gives sc*sum per row;
- * the min term is sum_j mn[j][r] * (bsums[2j] + bsums[2j+1]) by 4 madds. */
+ * the min term is sum_j mn[j][r] * (bsums[2j] + bsums[2j+1]) by 4 madds.
+ *
+ * Q6_K ("q6_Kx8"), per group of 8 rows and super-block (1680 bytes, exactly
+ * 8 plain blocks):
+ *   uint16_t d[8];  int8_t sc[16][8]            scale of group g (16 elements), row r
+ *   uint8_t  ql[2][2][8][32]  ql[h][u][k][4r+i] = ql_r[64h + 32u + 4k + i]
+ *   uint8_t  qh[2][8][32]     qh[h][k][4r+i]    = qh_r[32h + 4k + i]
+ * Piece (h, k) unpacks to 4 vectors q_j (j 0..3) of 6-bit values for
+ * elements 128h + 32j + 4k + i of all rows (group 8h + 2j + k/4). q stays
+ * unsigned for maddubs; (q - 32) is applied as -32 * sum_g sc * bsums[g].
+ * Two maddubs per int16 lane (<= 2*2*63*127 = 32004), then madd with the
+ * row scales; |block sum| <= 128*63*127*256 < 2^31. */
 #include "kernels/kernels_impl.h"
 
 #include "kernels/x86/avx2_common.h"
@@ -186,6 +197,94 @@ PACKK_INST(3)
 PACKK_INST(4)
 static const pack_fn q4_Kx8_fns[PACK_MAXC + 1] = {NULL, q4_Kx8_1, q4_Kx8_2, q4_Kx8_3, q4_Kx8_4};
 
+enum { PACK6_BLOCK = 1680, PACK6_SC = 16, PACK6_QL = 144, PACK6_QH = 1168 };
+
+void g4_repack_q6_Kx8(const void *w, size_t w_row_bytes, int64_t n_groups, int64_t K, void *dst) {
+    const int64_t nb = K / G4_QK_K;
+    uint8_t *o = dst;
+    for (int64_t g = 0; g < n_groups; g++)
+        for (int64_t b = 0; b < nb; b++, o += PACK6_BLOCK)
+            for (int r = 0; r < PACK_ROWS; r++) {
+                const struct g4_block_q6_K *blk =
+                    (const struct g4_block_q6_K *)((const char *)w + (size_t)(g * PACK_ROWS + r) * w_row_bytes) + b;
+                memcpy(o + 2 * r, &blk->d, 2);
+                for (int j = 0; j < 16; j++) o[PACK6_SC + 8 * j + r] = (uint8_t)blk->scales[j];
+                for (int h = 0; h < 2; h++)
+                    for (int k = 0; k < 8; k++) {
+                        for (int u = 0; u < 2; u++)
+                            memcpy(o + PACK6_QL + 512 * h + 256 * u + 32 * k + 4 * r, blk->ql + 64 * h + 32 * u + 4 * k, 4);
+                        memcpy(o + PACK6_QH + 256 * h + 32 * k + 4 * r, blk->qh + 32 * h + 4 * k, 4);
+                    }
+            }
+}
+
+/* signed bytes a[r], b[r] -> int16 pairs in 32-bit lane r */
+static inline __m256i pair16s(const uint8_t *a, const uint8_t *b) {
+    return _mm256_cvtepi8_epi16(_mm_unpacklo_epi8(_mm_loadl_epi64((const __m128i *)a), _mm_loadl_epi64((const __m128i *)b)));
+}
+
+TILE_INLINE void q6_Kx8_body(const int nc, int64_t K, const uint8_t *grp, const char *xq, size_t xrb, float *y,
+                             int64_t ys) {
+    __m256 acc[PACK_MAXC];
+    UNROLL for (int c = 0; c < nc; c++) acc[c] = _mm256_setzero_ps();
+    const __m256i m4 = _mm256_set1_epi8(0x0F), m3 = _mm256_set1_epi8(3);
+    const int64_t nb = K / G4_QK_K;
+    for (int64_t b = 0; b < nb; b++) {
+        const uint8_t *gb = grp + (size_t)b * PACK6_BLOCK, *scp = gb + PACK6_SC;
+        __m256i isum[PACK_MAXC];
+        UNROLL for (int c = 0; c < nc; c++) isum[c] = _mm256_setzero_si256();
+        for (int h = 0; h < 2; h++)
+            for (int k = 0; k < 8; k += 2) {
+                __m256i q[2][4];
+                for (int t = 0; t < 2; t++) {
+                    const __m256i l0 = _mm256_loadu_si256((const __m256i *)(gb + PACK6_QL + 512 * h + 32 * (k + t)));
+                    const __m256i l1 = _mm256_loadu_si256((const __m256i *)(gb + PACK6_QL + 512 * h + 256 + 32 * (k + t)));
+                    const __m256i hb = _mm256_loadu_si256((const __m256i *)(gb + PACK6_QH + 256 * h + 32 * (k + t)));
+                    q[t][0] = _mm256_or_si256(_mm256_and_si256(l0, m4), _mm256_slli_epi16(_mm256_and_si256(hb, m3), 4));
+                    q[t][1] = _mm256_or_si256(_mm256_and_si256(l1, m4),
+                                              _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hb, 2), m3), 4));
+                    q[t][2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l0, 4), m4),
+                                              _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hb, 4), m3), 4));
+                    q[t][3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l1, 4), m4),
+                                              _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hb, 6), m3), 4));
+                }
+                for (int j = 0; j < 4; j++) {
+                    const int g = 8 * h + 2 * j + k / 4;
+                    const __m256i scv = pair16s(scp + 8 * g, scp + 8 * g);
+                    UNROLL for (int c = 0; c < nc; c++) {
+                        const int8_t *yq =
+                            ((const struct g4_block_q8_K *)(xq + (size_t)c * xrb) + b)->qs + 128 * h + 32 * j + 4 * k;
+                        const __m256i p = _mm256_add_epi16(_mm256_maddubs_epi16(q[0][j], bcast4(yq)),
+                                                           _mm256_maddubs_epi16(q[1][j], bcast4(yq + 4)));
+                        isum[c] = _mm256_add_epi32(isum[c], _mm256_madd_epi16(p, scv));
+                    }
+                }
+            }
+        const __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)gb));
+        UNROLL for (int c = 0; c < nc; c++) {
+            const struct g4_block_q8_K *x = (const struct g4_block_q8_K *)(xq + (size_t)c * xrb) + b;
+            const __m256i bs = _mm256_loadu_si256((const __m256i *)x->bsums);
+            __m256i corr = _mm256_setzero_si256();
+            for (int p = 0; p < 8; p++) /* groups 2p, 2p+1 */
+                corr = _mm256_add_epi32(corr, _mm256_madd_epi16(pair16s(scp + 16 * p, scp + 16 * p + 8),
+                                                                _mm256_permutevar8x32_epi32(bs, _mm256_set1_epi32(p))));
+            const __m256i si = _mm256_sub_epi32(isum[c], _mm256_slli_epi32(corr, 5));
+            acc[c] = _mm256_fmadd_ps(_mm256_mul_ps(dw, _mm256_set1_ps(x->d)), _mm256_cvtepi32_ps(si), acc[c]);
+        }
+    }
+    UNROLL for (int c = 0; c < nc; c++) _mm256_storeu_ps(y + c * ys, acc[c]);
+}
+
+#define PACK6_INST(nc) \
+    static void q6_Kx8_##nc(int64_t K, const uint8_t *grp, const char *xq, size_t xrb, float *y, int64_t ys) { \
+        q6_Kx8_body(nc, K, grp, xq, xrb, y, ys);                                                              \
+    }
+PACK6_INST(1)
+PACK6_INST(2)
+PACK6_INST(3)
+PACK6_INST(4)
+static const pack_fn q6_Kx8_fns[PACK_MAXC + 1] = {NULL, q6_Kx8_1, q6_Kx8_2, q6_Kx8_3, q6_Kx8_4};
+
 /* rows [n0, n1), whole groups; activation rows in equal groups of <= 4 */
 static void run_packed(const struct g4_matmul_args *a, const void *xq, size_t xrb, int64_t n0, int64_t n1,
                        size_t gbytes, const pack_fn *fns) {
@@ -200,6 +299,11 @@ static void run_packed(const struct g4_matmul_args *a, const void *xq, size_t xr
             m0 += nc;
         }
     }
+}
+
+bool g4_matmul_q6_Kx8_avx2(const struct g4_matmul_args *a, const void *xq, size_t xrb, int64_t n0, int64_t n1) {
+    run_packed(a, xq, xrb, n0, n1, (size_t)(a->K / G4_QK_K) * PACK6_BLOCK, q6_Kx8_fns);
+    return true;
 }
 
 bool g4_matmul_q4_Kx8_avx2(const struct g4_matmul_args *a, const void *xq, size_t xrb, int64_t n0, int64_t n1) {
