@@ -285,6 +285,63 @@ PACK6_INST(3)
 PACK6_INST(4)
 static const pack_fn q6_Kx8_fns[PACK_MAXC + 1] = {NULL, q6_Kx8_1, q6_Kx8_2, q6_Kx8_3, q6_Kx8_4};
 
+/* Q8_0 ("q8_0x8"), per group of 8 rows and block (272 bytes, exactly 8
+ * plain blocks): uint16_t d[8]; int8_t q[8][32], q[k][4r+i] = qs_r[4k+i].
+ * Signed x signed via maddubs(|w|, sign(y, w)) (pairs <= 2*128*127 < 2^15),
+ * widened by madd at every piece. */
+enum { PACK8_BLOCK = 272 };
+
+void g4_repack_q8_0x8(const void *w, size_t w_row_bytes, int64_t n_groups, int64_t K, void *dst) {
+    const int64_t nb = K / 32;
+    uint8_t *o = dst;
+    for (int64_t g = 0; g < n_groups; g++)
+        for (int64_t b = 0; b < nb; b++, o += PACK8_BLOCK)
+            for (int r = 0; r < PACK_ROWS; r++) {
+                const struct g4_block_q8_0 *blk =
+                    (const struct g4_block_q8_0 *)((const char *)w + (size_t)(g * PACK_ROWS + r) * w_row_bytes) + b;
+                memcpy(o + 2 * r, &blk->d, 2);
+                for (int k = 0; k < 8; k++) memcpy(o + 16 + 32 * k + 4 * r, blk->qs + 4 * k, 4);
+            }
+}
+
+TILE_INLINE void q8_0x8_body(const int nc, int64_t K, const uint8_t *grp, const char *xq, size_t xrb, float *y,
+                             int64_t ys) {
+    __m256 acc[PACK_MAXC];
+    UNROLL for (int c = 0; c < nc; c++) acc[c] = _mm256_setzero_ps();
+    const __m256i ones16 = _mm256_set1_epi16(1);
+    const int64_t nb = K / 32;
+    for (int64_t b = 0; b < nb; b++) {
+        const uint8_t *gb = grp + (size_t)b * PACK8_BLOCK;
+        __m256i p32[PACK_MAXC];
+        UNROLL for (int c = 0; c < nc; c++) p32[c] = _mm256_setzero_si256();
+        for (int k = 0; k < 8; k++) {
+            const __m256i v = _mm256_loadu_si256((const __m256i *)(gb + 16 + 32 * k));
+            const __m256i av = _mm256_sign_epi8(v, v);
+            UNROLL for (int c = 0; c < nc; c++) {
+                const int8_t *yq = ((const struct g4_block_q8_0 *)(xq + (size_t)c * xrb) + b)->qs + 4 * k;
+                const __m256i p = _mm256_maddubs_epi16(av, _mm256_sign_epi8(bcast4(yq), v));
+                p32[c] = _mm256_add_epi32(p32[c], _mm256_madd_epi16(p, ones16));
+            }
+        }
+        const __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)gb));
+        UNROLL for (int c = 0; c < nc; c++) {
+            const struct g4_block_q8_0 *x = (const struct g4_block_q8_0 *)(xq + (size_t)c * xrb) + b;
+            acc[c] = _mm256_fmadd_ps(_mm256_mul_ps(dw, _mm256_set1_ps(g4x_f16(x->d))), _mm256_cvtepi32_ps(p32[c]), acc[c]);
+        }
+    }
+    UNROLL for (int c = 0; c < nc; c++) _mm256_storeu_ps(y + c * ys, acc[c]);
+}
+
+#define PACK8_INST(nc) \
+    static void q8_0x8_##nc(int64_t K, const uint8_t *grp, const char *xq, size_t xrb, float *y, int64_t ys) { \
+        q8_0x8_body(nc, K, grp, xq, xrb, y, ys);                                                              \
+    }
+PACK8_INST(1)
+PACK8_INST(2)
+PACK8_INST(3)
+PACK8_INST(4)
+static const pack_fn q8_0x8_fns[PACK_MAXC + 1] = {NULL, q8_0x8_1, q8_0x8_2, q8_0x8_3, q8_0x8_4};
+
 /* rows [n0, n1), whole groups; activation rows in equal groups of <= 4 */
 static void run_packed(const struct g4_matmul_args *a, const void *xq, size_t xrb, int64_t n0, int64_t n1,
                        size_t gbytes, const pack_fn *fns) {
@@ -303,6 +360,11 @@ static void run_packed(const struct g4_matmul_args *a, const void *xq, size_t xr
 
 bool g4_matmul_q6_Kx8_avx2(const struct g4_matmul_args *a, const void *xq, size_t xrb, int64_t n0, int64_t n1) {
     run_packed(a, xq, xrb, n0, n1, (size_t)(a->K / G4_QK_K) * PACK6_BLOCK, q6_Kx8_fns);
+    return true;
+}
+
+bool g4_matmul_q8_0x8_avx2(const struct g4_matmul_args *a, const void *xq, size_t xrb, int64_t n0, int64_t n1) {
+    run_packed(a, xq, xrb, n0, n1, (size_t)(a->K / 32) * PACK8_BLOCK, q8_0x8_fns);
     return true;
 }
 
