@@ -299,6 +299,10 @@ static void test_matmul_real_gguf(void) {
         static const int64_t Ms[] = {1, 3};
         for (int k = 0; k < nk; k++)
             check_matmul(ks[k], t->type, t->data, (size_t)rb, G4_MIN(t->ne[1], (int64_t)21), t->ne[0], pool, Ms, 2, false);
+        for (int k = 0; k < nk; k++) /* and load-time repacked, where the table has a layout */
+            if (ks[k]->type[t->type].pack_rows > 0 && t->ne[1] >= 8)
+                check_matmul(ks[k], t->type, t->data, (size_t)rb, G4_MIN(t->ne[1], (int64_t)21), t->ne[0], pool, Ms, 2,
+                             true);
     }
     CHECK(n_types >= 2);
     g4_pool_free(pool);
