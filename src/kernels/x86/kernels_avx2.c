@@ -43,6 +43,9 @@ bool g4_matmul_q6_Kx8_avx2(const struct g4_matmul_args *a, const void *xq, size_
 void g4_repack_q8_0x8(const void *w, size_t w_row_bytes, int64_t n_groups, int64_t K, void *dst);
 bool g4_matmul_q8_0x8_avx2(const struct g4_matmul_args *a, const void *xq, size_t xrb, int64_t n0, int64_t n1);
 
+void g4_repack_q5_Kx8(const void *w, size_t w_row_bytes, int64_t n_groups, int64_t K, void *dst);
+bool g4_matmul_q5_Kx8_avx2(const struct g4_matmul_args *a, const void *xq, size_t xrb, int64_t n0, int64_t n1);
+
 void g4_attention_avx2(const struct g4_attn_args *a);
 void g4_rmsnorm_avx2(float *y, const float *x, const float *w, int64_t n, float eps, enum g4_norm_mode mode);
 void g4_add_avx2(float *y, const float *a, const float *b, int64_t n);
@@ -99,6 +102,10 @@ void g4_kernels_patch_avx2(struct g4_kernels *k) {
     k->type[G4_TYPE_Q8_0].pack_group_bytes_per_block = 8 * sizeof(struct g4_block_q8_0); /* q8_0x8 */
     k->type[G4_TYPE_Q8_0].repack = g4_repack_q8_0x8;
     k->type[G4_TYPE_Q8_0].matmul_packed = g4_matmul_q8_0x8_avx2;
+    k->type[G4_TYPE_Q5_K].pack_rows = 8;
+    k->type[G4_TYPE_Q5_K].pack_group_bytes_per_block = 1440; /* q5_Kx8 */
+    k->type[G4_TYPE_Q5_K].repack = g4_repack_q5_Kx8;
+    k->type[G4_TYPE_Q5_K].matmul_packed = g4_matmul_q5_Kx8_avx2;
     k->attention = g4_attention_avx2;
     k->rmsnorm = g4_rmsnorm_avx2;
     k->add = g4_add_avx2;

@@ -62,7 +62,7 @@ void g4_repack_q4_0x8(const void *w, size_t w_row_bytes, int64_t n_groups, int64
             }
 }
 
-enum { PACKK_BLOCK = 1184, PACKK_Q = 160 };
+enum { PACKK_BLOCK = 1184, PACKK_Q = 160, PACK5_BLOCK = 1440, PACK5_QH = 160, PACK5_Q = 416 };
 
 void g4_repack_q4_Kx8(const void *w, size_t w_row_bytes, int64_t n_groups, int64_t K, void *dst) {
     const int64_t nb = K / G4_QK_K;
@@ -77,6 +77,26 @@ void g4_repack_q4_Kx8(const void *w, size_t w_row_bytes, int64_t n_groups, int64
                 for (int j = 0; j < 8; j++) g4k_scale_min_k4(j, blk->scales, o + 32 + 8 * j + r, o + 96 + 8 * j + r);
                 for (int c = 0; c < 4; c++)
                     for (int k = 0; k < 8; k++) memcpy(o + PACKK_Q + 256 * c + 32 * k + 4 * r, blk->qs + 32 * c + 4 * k, 4);
+            }
+}
+
+/* Q5_K ("q5_Kx8", 1440 bytes per group and super-block, 8 plain blocks
+ * are 1408: +2.3%): as q4_Kx8 with uint8_t qh[8][32], qh[k][4r+i] =
+ * qh_r[4k+i], between mn and q (q at offset 416). */
+void g4_repack_q5_Kx8(const void *w, size_t w_row_bytes, int64_t n_groups, int64_t K, void *dst) {
+    const int64_t nb = K / G4_QK_K;
+    uint8_t *o = dst;
+    for (int64_t g = 0; g < n_groups; g++)
+        for (int64_t b = 0; b < nb; b++, o += PACK5_BLOCK)
+            for (int r = 0; r < PACK_ROWS; r++) {
+                const struct g4_block_q5_K *blk =
+                    (const struct g4_block_q5_K *)((const char *)w + (size_t)(g * PACK_ROWS + r) * w_row_bytes) + b;
+                memcpy(o + 2 * r, &blk->d, 2);
+                memcpy(o + 16 + 2 * r, &blk->dmin, 2);
+                for (int j = 0; j < 8; j++) g4k_scale_min_k4(j, blk->scales, o + 32 + 8 * j + r, o + 96 + 8 * j + r);
+                for (int k = 0; k < 8; k++) memcpy(o + PACK5_QH + 32 * k + 4 * r, blk->qh + 4 * k, 4);
+                for (int c = 0; c < 4; c++)
+                    for (int k = 0; k < 8; k++) memcpy(o + PACK5_Q + 256 * c + 32 * k + 4 * r, blk->qs + 32 * c + 4 * k, 4);
             }
 }
 
@@ -138,33 +158,45 @@ static inline __m256i pair16(const uint8_t *a, const uint8_t *b) {
     return _mm256_cvtepu8_epi16(_mm_unpacklo_epi8(_mm_loadl_epi64((const __m128i *)a), _mm_loadl_epi64((const __m128i *)b)));
 }
 
-TILE_INLINE void q4_Kx8_body(const int nc, int64_t K, const uint8_t *grp, const char *xq, size_t xrb, float *y,
-                             int64_t ys) {
+TILE_INLINE void q45_Kx8_body(const int nc, int64_t K, const uint8_t *grp, const char *xq, size_t xrb, float *y,
+                              int64_t ys, const bool q5) {
     __m256 acc[PACK_MAXC];
     UNROLL for (int c = 0; c < nc; c++) acc[c] = _mm256_setzero_ps();
-    const __m256i m4 = _mm256_set1_epi8(0x0F);
+    const __m256i m4 = _mm256_set1_epi8(0x0F), k16 = _mm256_set1_epi8(16);
     const int64_t nb = K / G4_QK_K;
+    const size_t blk_bytes = q5 ? PACK5_BLOCK : PACKK_BLOCK;
+    /* int16 lanes hold 8 maddubs of 4-bit quants (<= 30480) but only 4 of
+       5-bit ones (<= 4*2*31*127 = 31496) before widening */
+    const int kstep = q5 ? 4 : 8;
     for (int64_t b = 0; b < nb; b++) {
-        const uint8_t *gb = grp + (size_t)b * PACKK_BLOCK;
-        const uint8_t *scp = gb + 32, *mnp = gb + 96, *qp = gb + PACKK_Q;
+        const uint8_t *gb = grp + (size_t)b * blk_bytes;
+        const uint8_t *scp = gb + 32, *mnp = gb + 96, *qp = gb + (q5 ? PACK5_Q : PACKK_Q), *qhp = gb + PACK5_QH;
         __m256i isum[PACK_MAXC];
         UNROLL for (int c = 0; c < nc; c++) isum[c] = _mm256_setzero_si256();
         for (int ch = 0; ch < 4; ch++) {
-            __m256i plo[PACK_MAXC], phi[PACK_MAXC];
-            UNROLL for (int c = 0; c < nc; c++) plo[c] = phi[c] = _mm256_setzero_si256();
-            for (int k = 0; k < 8; k++) {
-                const __m256i v = _mm256_loadu_si256((const __m256i *)(qp + 256 * ch + 32 * k));
-                const __m256i lo = _mm256_and_si256(v, m4), hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), m4);
-                UNROLL for (int c = 0; c < nc; c++) {
-                    const int8_t *yq = ((const struct g4_block_q8_K *)(xq + (size_t)c * xrb) + b)->qs + 64 * ch + 4 * k;
-                    plo[c] = _mm256_add_epi16(plo[c], _mm256_maddubs_epi16(lo, bcast4(yq)));
-                    phi[c] = _mm256_add_epi16(phi[c], _mm256_maddubs_epi16(hi, bcast4(yq + 32)));
-                }
-            }
             const __m256i slo = pair16(scp + 16 * ch, scp + 16 * ch), shi = pair16(scp + 16 * ch + 8, scp + 16 * ch + 8);
-            UNROLL for (int c = 0; c < nc; c++)
-                isum[c] = _mm256_add_epi32(isum[c], _mm256_add_epi32(_mm256_madd_epi16(plo[c], slo),
-                                                                     _mm256_madd_epi16(phi[c], shi)));
+            const __m256i blo = _mm256_set1_epi8((char)(1 << (2 * ch))), bhi = _mm256_set1_epi8((char)(2 << (2 * ch)));
+            for (int k0 = 0; k0 < 8; k0 += kstep) {
+                __m256i plo[PACK_MAXC], phi[PACK_MAXC];
+                UNROLL for (int c = 0; c < nc; c++) plo[c] = phi[c] = _mm256_setzero_si256();
+                for (int k = k0; k < k0 + kstep; k++) {
+                    const __m256i v = _mm256_loadu_si256((const __m256i *)(qp + 256 * ch + 32 * k));
+                    __m256i lo = _mm256_and_si256(v, m4), hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), m4);
+                    if (q5) { /* fifth bits: bit 2ch (low nibbles) and 2ch+1 (high) of qh */
+                        const __m256i h = _mm256_loadu_si256((const __m256i *)(qhp + 32 * k));
+                        lo = _mm256_or_si256(lo, _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_and_si256(h, blo), blo), k16));
+                        hi = _mm256_or_si256(hi, _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_and_si256(h, bhi), bhi), k16));
+                    }
+                    UNROLL for (int c = 0; c < nc; c++) {
+                        const int8_t *yq = ((const struct g4_block_q8_K *)(xq + (size_t)c * xrb) + b)->qs + 64 * ch + 4 * k;
+                        plo[c] = _mm256_add_epi16(plo[c], _mm256_maddubs_epi16(lo, bcast4(yq)));
+                        phi[c] = _mm256_add_epi16(phi[c], _mm256_maddubs_epi16(hi, bcast4(yq + 32)));
+                    }
+                }
+                UNROLL for (int c = 0; c < nc; c++)
+                    isum[c] = _mm256_add_epi32(isum[c], _mm256_add_epi32(_mm256_madd_epi16(plo[c], slo),
+                                                                         _mm256_madd_epi16(phi[c], shi)));
+            }
         }
         const __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)gb));
         const __m256 dmw = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(gb + 16)));
@@ -187,15 +219,20 @@ TILE_INLINE void q4_Kx8_body(const int nc, int64_t K, const uint8_t *grp, const 
     UNROLL for (int c = 0; c < nc; c++) _mm256_storeu_ps(y + c * ys, acc[c]);
 }
 
-#define PACKK_INST(nc) \
-    static void q4_Kx8_##nc(int64_t K, const uint8_t *grp, const char *xq, size_t xrb, float *y, int64_t ys) { \
-        q4_Kx8_body(nc, K, grp, xq, xrb, y, ys);                                                              \
+#define PACKK_INST(name, nc, q5) \
+    static void name##_##nc(int64_t K, const uint8_t *grp, const char *xq, size_t xrb, float *y, int64_t ys) { \
+        q45_Kx8_body(nc, K, grp, xq, xrb, y, ys, q5);                                                         \
     }
-PACKK_INST(1)
-PACKK_INST(2)
-PACKK_INST(3)
-PACKK_INST(4)
+PACKK_INST(q4_Kx8, 1, false)
+PACKK_INST(q4_Kx8, 2, false)
+PACKK_INST(q4_Kx8, 3, false)
+PACKK_INST(q4_Kx8, 4, false)
+PACKK_INST(q5_Kx8, 1, true)
+PACKK_INST(q5_Kx8, 2, true)
+PACKK_INST(q5_Kx8, 3, true)
+PACKK_INST(q5_Kx8, 4, true)
 static const pack_fn q4_Kx8_fns[PACK_MAXC + 1] = {NULL, q4_Kx8_1, q4_Kx8_2, q4_Kx8_3, q4_Kx8_4};
+static const pack_fn q5_Kx8_fns[PACK_MAXC + 1] = {NULL, q5_Kx8_1, q5_Kx8_2, q5_Kx8_3, q5_Kx8_4};
 
 enum { PACK6_BLOCK = 1680, PACK6_SC = 16, PACK6_QL = 144, PACK6_QH = 1168 };
 
@@ -365,6 +402,11 @@ bool g4_matmul_q6_Kx8_avx2(const struct g4_matmul_args *a, const void *xq, size_
 
 bool g4_matmul_q8_0x8_avx2(const struct g4_matmul_args *a, const void *xq, size_t xrb, int64_t n0, int64_t n1) {
     run_packed(a, xq, xrb, n0, n1, (size_t)(a->K / 32) * PACK8_BLOCK, q8_0x8_fns);
+    return true;
+}
+
+bool g4_matmul_q5_Kx8_avx2(const struct g4_matmul_args *a, const void *xq, size_t xrb, int64_t n0, int64_t n1) {
+    run_packed(a, xq, xrb, n0, n1, (size_t)(a->K / G4_QK_K) * PACK5_BLOCK, q5_Kx8_fns);
     return true;
 }
 
