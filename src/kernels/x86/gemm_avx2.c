@@ -30,7 +30,9 @@
  * N=1024 K=15360, M=64: q4_K 38.9/27.7, q6_K 37.7/20.4, q4_0 27.9/19.5;
  * N=6912 K=1152, M=512: q4_0 32.1/20.0, q8_0 33.8/26.4, f16 23.1/18.3.
  * Blocking: TILE_NB = 16 and 256 measured the same within noise at M =
- * 16..256 (activation groups of 8 rows fit L2 either way). */
+ * 16..256 (activation groups of 8 rows fit L2 either way).
+ * Weights repacked at load time (repack_avx2.c) bypass these tiles and run
+ * 1.5-2x faster again; the tiles serve the plain layout. */
 #include "kernels/kernels_impl.h"
 
 #include "kernels/x86/avx2_common.h"

@@ -14,7 +14,19 @@
  * [-127, 127]: an int16 lane sums 16 products, <= 16*15*127 = 30480 < 2^15).
  * Integer block products are exact, so results differ from the references
  * only in float accumulation order (test_kernels checks with the matmul
- * tolerance). Measured numbers are in the report (bench_matvec, "-pk").
+ * tolerance).
+ *
+ * Measured (bench/kernels/bench_matvec.c, 1 thread, CPU time best of 5, AMD
+ * EPYC Zen 4 class, AVX2 table, 2 shared vCPUs at load ~11), GMAC/s of the
+ * plain kernels (dot for M = 1, gemm_avx2.c tiles for M > 1) -> repacked:
+ *            N=2048 K=3840                         N=4096 K=3840 (9-17 MB)
+ *            M=1          M=16         M=64         M=1
+ *   q4_0     22.2 -> 44.4  32.0 -> 58.8  32.5 -> 59.7  22.4 -> 45.1
+ *   q8_0     29.9 -> 37.7  28.3 -> 42.6  32.0 -> 56.6  29.5 -> 30.7
+ *   q4_K     31.2 -> 67.7  40.9 -> 73.7  40.1 -> 76.1  31.2 -> 67.6
+ *   q5_K     24.2 -> 38.3  34.7 -> 57.8  37.4 -> 58.7  24.0 -> 38.5
+ *   q6_K     22.4 -> 30.9  35.5 -> 60.4  38.2 -> 53.8  22.4 -> 31.4
+ * (q6_K M=16 from N=1024; q8_0 at M=1 is close to the bandwidth bound.)
  *
  * Q4_K ("q4_Kx8"), per group of 8 rows and per 256-element super-block
  * (1184 bytes, 8 plain blocks are 1152: +2.8%):
