@@ -43,6 +43,7 @@ void g4_kernels_fill_ref(struct g4_kernels *k) {
     k->dot_f32 = g4_dot_f32_ref;
     k->rmsnorm = g4_rmsnorm_ref;
     k->rope = g4_rope_ref;
+    k->rope_cs = g4_rope_cs_ref;
     k->softmax = g4_softmax_ref;
     k->gelu_tanh = g4_gelu_tanh_ref;
     k->geglu = g4_geglu_ref;
@@ -284,5 +285,13 @@ void g4_rope_inv_freq(float *inv_freq, int64_t head_dim, int64_t n_rot_pairs, fl
         const float e = (float)(2 * i) / (float)head_dim;
         const float p = (float)pow((double)base, (double)e);
         inv_freq[i] = (1.0f / p) / factor;
+    }
+}
+
+void g4_rope_cos_sin(float *cs, int32_t pos, const float *inv_freq, int64_t half) {
+    for (int64_t i = 0; i < half; i++) {
+        const float theta = (float)pos * inv_freq[i]; /* float32 product, as HF */
+        cs[i] = (float)cos((double)theta);
+        cs[half + i] = (float)sin((double)theta);
     }
 }

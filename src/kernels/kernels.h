@@ -136,6 +136,11 @@ struct g4_kernels {
        (x[i], x[i+half]) <- (x[i] cos - x[i+half] sin, x[i+half] cos + x[i] sin).
        inv_freq has head_dim/2 entries; inv_freq[i] == 0 leaves the pair unchanged (partial rope). */
     void (*rope)(float *x, int64_t n_head, int64_t head_dim, int64_t head_stride, int32_t pos, const float *inv_freq);
+    /* The same rotation with precomputed cs = [cos theta_i][sin theta_i] (2 * head_dim/2
+       floats, from g4_rope_cos_sin): compute cs once per position and reuse it for q, k
+       and every layer with the same frequencies. Pairs with cos == 1, sin == 0 are left
+       unchanged. */
+    void (*rope_cs)(float *x, int64_t n_head, int64_t head_dim, int64_t head_stride, const float *cs);
     /* softmax in place over n values (max-subtracted; -inf entries get 0) */
     void (*softmax)(float *x, int64_t n);
     /* y = 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))  (HF gelu_pytorch_tanh, spec 2.6) */
@@ -209,5 +214,8 @@ bool g4_embed_row(uint32_t type, const void *table, size_t row_bytes, int64_t ro
  * ("proportional", factor 0.25, head_dim 512): n_rot_pairs = 64. Linear
  * scaling (Gemma 3 global layers) divides by factor; pass 1 for none. */
 void g4_rope_inv_freq(float *inv_freq, int64_t head_dim, int64_t n_rot_pairs, float base, float factor);
+/* cs[i] = cos(pos * inv_freq[i]), cs[half + i] = sin(...), i < half, with the
+ * angle formed in float32 as HF does (then cos/sin rounded once). */
+void g4_rope_cos_sin(float *cs, int32_t pos, const float *inv_freq, int64_t half);
 
 #endif

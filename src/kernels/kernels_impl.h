@@ -41,6 +41,7 @@ void g4_vec_dot_iq4_xs_ref(int64_t n, float *s, const void *w, const void *x);
 float g4_dot_f32_ref(int64_t n, const float *a, const float *b);
 void g4_rmsnorm_ref(float *y, const float *x, const float *w, int64_t n, float eps, enum g4_norm_mode mode);
 void g4_rope_ref(float *x, int64_t n_head, int64_t head_dim, int64_t head_stride, int32_t pos, const float *inv_freq);
+void g4_rope_cs_ref(float *x, int64_t n_head, int64_t head_dim, int64_t head_stride, const float *cs);
 void g4_softmax_ref(float *x, int64_t n);
 void g4_gelu_tanh_ref(float *y, const float *x, int64_t n);
 void g4_geglu_ref(float *y, const float *gate, const float *up, int64_t n);

@@ -407,38 +407,54 @@ static void test_rmsnorm(void) {
     }
 }
 
+/* x (rotated from x0) against the double formula; padding and identity
+ * pairs must be untouched. */
+static void check_rope(const char *what, const float *x, const float *x0, const float *inv, int64_t D, int64_t nh,
+                       int64_t hs, int32_t pos) {
+    const int64_t half = D / 2;
+    int bad = 0;
+    for (int64_t h = 0; h < nh; h++)
+        for (int64_t i = 0; i < half; i++) {
+            const float *a0 = x0 + h * hs;
+            const float th = (float)pos * inv[i];
+            const double c = cos((double)th), s = sin((double)th);
+            const double r0 = a0[i] * c - a0[i + half] * s, r1 = a0[i + half] * c + a0[i] * s;
+            /* c, s rounded to float, two products and a sum: 4u of the terms */
+            const double tol = 8 * U * (fabs(a0[i]) + fabs(a0[i + half])) + 1e-30;
+            if ((!(fabs(x[h * hs + i] - r0) <= tol) || !(fabs(x[h * hs + i + half] - r1) <= tol)) && bad++ < 3)
+                CHECKF(0, "%s D=%lld pos=%d h=%lld i=%lld", what, (long long)D, pos, (long long)h, (long long)i);
+        }
+    for (int64_t h = 0; h < nh; h++) /* padding between heads untouched */
+        CHECK(memcmp(x + h * hs + D, x0 + h * hs + D, 4 * (size_t)(hs - D)) == 0);
+    if (D == 512) /* identity pairs bit-exact */
+        CHECK(memcmp(x + 64, x0 + 64, 4 * 192) == 0 && memcmp(x + 320, x0 + 320, 4 * 192) == 0);
+}
+
 static void test_rope(void) {
     /* Gemma 4 full layer (proportional: 64 of 256 pairs rotated) and sliding layer */
     const int64_t dims[] = {512, 256, 64, 6};
+    const int32_t poss[] = {0, 1, 17, 1023, 131071};
     FOR_EACH_TABLE(kt) {
+        char what[64];
         for (size_t di = 0; di < G4_ARRAY_LEN(dims); di++) {
             const int64_t D = dims[di], half = D / 2, nh = 3, hs = D + 5;
             float *inv = malloc(4 * (size_t)half), *x = malloc(4 * (size_t)(nh * hs)), *x0 = malloc(4 * (size_t)(nh * hs));
+            float *cs = malloc(8 * (size_t)half);
             g4_rope_inv_freq(inv, D, D == 512 ? 64 : half, D == 512 ? 1e6f : 1e4f, 1.0f);
             if (D == 512) CHECK(inv[63] > 0 && inv[64] == 0 && inv[255] == 0);
-            const int32_t poss[] = {0, 1, 17, 1023, 131071};
             for (size_t pi = 0; pi < G4_ARRAY_LEN(poss); pi++) {
                 fill_act(x0, nh * hs, 2.0f);
                 memcpy(x, x0, 4 * (size_t)(nh * hs));
                 kt->rope(x, nh, D, hs, poss[pi], inv);
-                int bad = 0;
-                for (int64_t h = 0; h < nh; h++)
-                    for (int64_t i = 0; i < half; i++) {
-                        const float *a0 = x0 + h * hs;
-                        const float th = (float)poss[pi] * inv[i];
-                        const double c = cos((double)th), s = sin((double)th);
-                        const double r0 = a0[i] * c - a0[i + half] * s, r1 = a0[i + half] * c + a0[i] * s;
-                        /* c, s rounded to float, two products and a sum: 4u of the terms */
-                        const double tol = 8 * U * (fabs(a0[i]) + fabs(a0[i + half])) + 1e-30;
-                        if ((!(fabs(x[h * hs + i] - r0) <= tol) || !(fabs(x[h * hs + i + half] - r1) <= tol)) && bad++ < 3)
-                            CHECKF(0, "%s rope D=%lld pos=%d h=%lld i=%lld", kt->name, (long long)D, poss[pi], (long long)h, (long long)i);
-                    }
-                for (int64_t h = 0; h < nh; h++) /* padding between heads untouched */
-                    CHECK(memcmp(x + h * hs + D, x0 + h * hs + D, 4 * (size_t)(hs - D)) == 0);
-                if (D == 512) /* identity pairs bit-exact */
-                    CHECK(memcmp(x + 64, x0 + 64, 4 * 192) == 0 && memcmp(x + 320, x0 + 320, 4 * 192) == 0);
+                snprintf(what, sizeof(what), "%s rope", kt->name);
+                check_rope(what, x, x0, inv, D, nh, hs, poss[pi]);
+                memcpy(x, x0, 4 * (size_t)(nh * hs));
+                g4_rope_cos_sin(cs, poss[pi], inv, half);
+                kt->rope_cs(x, nh, D, hs, cs);
+                snprintf(what, sizeof(what), "%s rope_cs", kt->name);
+                check_rope(what, x, x0, inv, D, nh, hs, poss[pi]);
             }
-            free(inv); free(x); free(x0);
+            free(inv); free(x); free(x0); free(cs);
         }
     }
 }
@@ -504,6 +520,39 @@ static void test_softmax_and_pointwise(void) {
         kt->softmax(z, 3);
         CHECK(z[0] == 0 && z[1] == 0 && z[2] == 0);
     }
+}
+
+/* Dense sweep of gelu_tanh and softcap (cap 30, the Gemma logit cap) over
+ * -30..30 in 1/1024 steps plus tiny magnitudes, where SIMD tanh/exp
+ * approximations (polynomial branch switch at |x| = 0.625, exp overflow)
+ * are most likely to slip. Same ulp-based bounds as above. */
+static void test_gelu_softcap_sweep(void) {
+    enum { NG = 61440 + 64 };
+    float *x = malloc(sizeof(float) * NG), *y = malloc(sizeof(float) * NG);
+    for (int i = 0; i < 61440; i++) x[i] = -30.0f + (float)i / 1024.0f;
+    for (int i = 0; i < 64; i++) x[61440 + i] = (i % 2 ? -1.0f : 1.0f) * powf(10.0f, -30.0f + 0.45f * (float)i);
+    FOR_EACH_TABLE(kt) {
+        kt->gelu_tanh(y, x, NG);
+        int bad = 0;
+        for (int i = 0; i < NG; i++) {
+            const double xd = x[i];
+            const double ref = 0.5 * xd * (1 + tanh(0.7978845608028654 * (xd + 0.044715 * xd * xd * xd)));
+            if (!(fabs(y[i] - ref) <= 8 * U * fabs(ref) + 2 * U * fabs(xd) + 1e-37) && bad++ < 3)
+                CHECKF(0, "%s gelu(%.9g) = %.9g, ref %.9g", kt->name, x[i], y[i], ref);
+        }
+        kt->softcap(y, x, 30.0f, NG);
+        bad = 0;
+        for (int i = 0; i < NG; i++) {
+            const double ref = 30.0 * tanh((double)x[i] / 30.0);
+            if (!(fabs(y[i] - ref) <= 12 * U * fabs(ref) + 1e-37) && bad++ < 3)
+                CHECKF(0, "%s softcap(%.9g) = %.9g, ref %.9g", kt->name, x[i], y[i], ref);
+        }
+        float big[3] = {1e4f, -1e4f, 0.0f};
+        kt->softcap(big, big, 30.0f, 3);
+        CHECK(big[0] == 30.0f && big[1] == -30.0f && big[2] == 0.0f);
+    }
+    free(x);
+    free(y);
 }
 
 /* ---- attention ---- */
@@ -672,6 +721,7 @@ int main(void) {
     RUN(test_rope);
     RUN(test_rope_inv_freq);
     RUN(test_softmax_and_pointwise);
+    RUN(test_gelu_softcap_sweep);
     RUN(test_attention);
     RUN(test_cvt_row);
     RUN(test_embed_row);

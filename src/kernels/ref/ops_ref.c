@@ -45,6 +45,20 @@ void g4_rope_ref(float *x, int64_t n_head, int64_t head_dim, int64_t head_stride
     }
 }
 
+void g4_rope_cs_ref(float *x, int64_t n_head, int64_t head_dim, int64_t head_stride, const float *cs) {
+    const int64_t half = head_dim / 2;
+    for (int64_t i = 0; i < half; i++) {
+        const float c = cs[i], s = cs[half + i];
+        if (c == 1.0f && s == 0.0f) continue; /* identity pair */
+        for (int64_t h = 0; h < n_head; h++) {
+            float *v = x + h * head_stride;
+            const float a = v[i], b = v[i + half];
+            v[i] = a * c - b * s;
+            v[i + half] = b * c + a * s;
+        }
+    }
+}
+
 void g4_softmax_ref(float *x, int64_t n) {
     float mx = -INFINITY;
     for (int64_t i = 0; i < n; i++) mx = fmaxf(mx, x[i]);

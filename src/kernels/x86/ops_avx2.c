@@ -1,5 +1,5 @@
 /* ops_avx2.c — AVX2+FMA+F16C versions of the cheap float32 row ops:
- * rmsnorm (float accumulation of the squares, 4 x 8 lanes), add, mul, scale
+ * rmsnorm (float accumulation of the squares, 4 x 8 lanes), rope_cs, add, mul, scale
  * (bit-identical to the references: one rounding each), and the f32 -> f16
  * (vcvtps2ph, nearest even) / bf16 (integer nearest even) row conversion,
  * bit-identical to core/fp16.h (NaN payloads aside: f16 keeps the top ones). */
@@ -51,6 +51,29 @@ void g4_rmsnorm_avx2(float *y, const float *x, const float *w, int64_t n, float 
     } else {
         for (; i + 8 <= n; i += 8) _mm256_storeu_ps(y + i, _mm256_mul_ps(_mm256_loadu_ps(x + i), vr));
         for (; i < n; i++) y[i] = x[i] * r;
+    }
+}
+
+/* 8 pairs at a time; pairs with cos 1 / sin 0 come out unchanged (FMA of
+ * x*1 - y*0 is exact), so the identity dims of partial rope stay bit-exact. */
+void g4_rope_cs_avx2(float *x, int64_t n_head, int64_t head_dim, int64_t head_stride, const float *cs) {
+    const int64_t half = head_dim / 2;
+    for (int64_t h = 0; h < n_head; h++) {
+        float *lo = x + h * head_stride, *hi = lo + half;
+        int64_t i = 0;
+        for (; i + 8 <= half; i += 8) {
+            const __m256 c = _mm256_loadu_ps(cs + i), s = _mm256_loadu_ps(cs + half + i);
+            const __m256 a = _mm256_loadu_ps(lo + i), b = _mm256_loadu_ps(hi + i);
+            _mm256_storeu_ps(lo + i, _mm256_fmsub_ps(a, c, _mm256_mul_ps(b, s)));
+            _mm256_storeu_ps(hi + i, _mm256_fmadd_ps(b, c, _mm256_mul_ps(a, s)));
+        }
+        for (; i < half; i++) {
+            const float c = cs[i], s = cs[half + i];
+            if (c == 1.0f && s == 0.0f) continue;
+            const float a = lo[i], b = hi[i];
+            lo[i] = a * c - b * s;
+            hi[i] = b * c + a * s;
+        }
     }
 }
 
