@@ -35,7 +35,9 @@ void g4_kernels_fill_ref(struct g4_kernels *k) {
     k->type[G4_TYPE_Q5_K] = (struct g4_type_kernels){G4_TYPE_Q8_K, g4_vec_dot_q5_K_ref, NULL};
     k->type[G4_TYPE_Q6_K] = (struct g4_type_kernels){G4_TYPE_Q8_K, g4_vec_dot_q6_K_ref, NULL};
     k->type[G4_TYPE_IQ4_XS] = (struct g4_type_kernels){G4_TYPE_Q8_K, g4_vec_dot_iq4_xs_ref, NULL};
-    /* every other type (Q2_K, Q3_K, ...) has vec_dot NULL: the driver
+    k->type[G4_TYPE_Q2_K] = (struct g4_type_kernels){G4_TYPE_Q8_K, g4_vec_dot_q2_K_ref, NULL};
+    k->type[G4_TYPE_Q3_K] = (struct g4_type_kernels){G4_TYPE_Q8_K, g4_vec_dot_q3_K_ref, NULL};
+    /* every other type (TQ1_0, TQ2_0, MXFP4, ...) has vec_dot NULL: the driver
        dequantizes blocks through g4_dequantize and dots in float32 */
     k->quantize_row[G4_TYPE_Q8_0] = g4_quantize_row_q8_0_ref;
     k->quantize_row[G4_TYPE_Q8_K] = g4_quantize_row_q8_K_ref;

@@ -89,7 +89,10 @@ typedef bool (*g4_attn_mask_fn)(void *ctx, int32_t q_pos, int32_t k_pos);
  * lives in slot p % n_slots, kv_pos[slot] = p, -1 while empty). A ring used
  * for prefill chunks of T tokens needs window + T - 1 slots, so that a chunk
  * does not overwrite keys its own earlier queries still see. Slot order does
- * not matter: the result depends only on the set of visible (pos, k, v). */
+ * not matter: the result depends only on the set of visible (pos, k, v).
+ * Cost is linear in n_kv whatever the mask, so for a contiguous causal
+ * cache pass only the slots that can be visible: n_kv = q_pos + 1 - start,
+ * kv_pos0 = start, start = max(0, q_pos - window + 1) for sliding layers. */
 struct g4_attn_args {
     int64_t head_dim;       /* D */
     int64_t n_q;            /* query heads in the group (>= 1) */
@@ -102,7 +105,9 @@ struct g4_attn_args {
     const void *v;          /* slot i value at v + i*kv_stride elements */
     int64_t kv_stride;
     int64_t n_kv;           /* slots 0..n_kv-1 are looked at */
-    const int32_t *kv_pos;  /* position held by slot i, < 0 = empty; NULL: slot i holds position i */
+    const int32_t *kv_pos;  /* position held by slot i, < 0 = empty; NULL: slot i holds kv_pos0 + i */
+    int32_t kv_pos0;        /* with kv_pos NULL: position of slot 0 (lets a caller skip a prefix
+                               of a contiguous cache: k, v at the first slot, kv_pos0 its position) */
     int32_t q_pos;          /* the query's position */
     bool causal;            /* mask keys with k_pos > q_pos */
     int32_t window;         /* > 0: also mask k_pos <= q_pos - window (sliding: t-W+1..t visible) */

@@ -36,6 +36,8 @@ void g4_vec_dot_iq4_nl_ref(int64_t n, float *s, const void *w, const void *x);
 void g4_vec_dot_q4_K_ref(int64_t n, float *s, const void *w, const void *x);
 void g4_vec_dot_q5_K_ref(int64_t n, float *s, const void *w, const void *x);
 void g4_vec_dot_q6_K_ref(int64_t n, float *s, const void *w, const void *x);
+void g4_vec_dot_q2_K_ref(int64_t n, float *s, const void *w, const void *x);
+void g4_vec_dot_q3_K_ref(int64_t n, float *s, const void *w, const void *x);
 void g4_vec_dot_iq4_xs_ref(int64_t n, float *s, const void *w, const void *x);
 
 float g4_dot_f32_ref(int64_t n, const float *a, const float *b);
