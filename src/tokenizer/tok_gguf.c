@@ -22,6 +22,7 @@
  * The pipeline is Gemma's: normalizer Replace(" " -> "▁") (+ Prepend "▁"
  * with add_space_prefix), BPE with byte fallback, decoder ▁ -> " ", bytes,
  * fuse. */
+#include "core/log.h"
 #include "tokenizer/tok_internal.h"
 #include "io/gguf.h"
 
@@ -98,6 +99,7 @@ static g4_status merges_from_list(struct g4_tokenizer *t, const struct gguf_kv *
     if (kv->type != GGUF_T_ARRAY || kv->arr_type != GGUF_T_STRING)
         return g4_fail(err, G4_ERR_FORMAT, "%s: tokenizer.ggml.merges is not an array of strings", name);
     g4_status st = tok_merges_init(t, kv->n, err);
+    uint64_t n_skipped = 0;
     for (uint64_t i = 0; st == G4_OK && i < kv->n; i++) {
         struct gguf_str m;
         if (!gguf_arr_str(kv, i, &m)) return g4_fail(err, G4_ERR_FORMAT, "%s: bad merge %llu", name, (unsigned long long)i);
@@ -105,8 +107,19 @@ static g4_status merges_from_list(struct g4_tokenizer *t, const struct gguf_kv *
         if (!sp || sp == m.s || (uint64_t)(sp - m.s) + 1 >= m.len)
             return g4_fail(err, G4_ERR_FORMAT, "%s: merge %llu is not \"left right\"", name, (unsigned long long)i);
         size_t alen = (size_t)(sp - m.s);
-        st = tok_merge_add_pieces(t, m.s, alen, sp + 1, m.len - alen - 1, (uint32_t)i, name, err);
+        g4_error e;
+        st = tok_merge_add_pieces(t, m.s, alen, sp + 1, m.len - alen - 1, (uint32_t)i, name, &e);
+        if (st == G4_ERR_FORMAT && strstr(e.message, "missing from the vocabulary")) {
+            /* llama.cpp keeps loading when a merge names or produces a piece
+             * outside the vocabulary (such a merge can never yield a token id);
+             * HF's tokenizer.json loader refuses it. GGUF files follow llama.cpp. */
+            n_skipped++;
+            st = G4_OK;
+        } else if (st != G4_OK && err) {
+            *err = e;
+        }
     }
+    if (n_skipped) G4_LOGW("%s: skipped %llu merges outside the vocabulary", name, (unsigned long long)n_skipped);
     return st;
 }
 
