@@ -147,9 +147,12 @@ def check_model(d):
     if lg.size != T * V:
         fail(f"{d}: {meta['logits_file']} has {lg.size} floats, want {T}*{V}")
     gr = json.load(open(os.path.join(d, "greedy.json")))
-    gl_name = "greedy_logits_bf16.bin" if meta["dtype"] == "bfloat16" else "greedy_logits_f32.bin"
-    gl = np.fromfile(os.path.join(d, gl_name), "<f4").reshape(-1, V)
-    if gl.shape[0] != len(gr["tokens"]):
+    gl_name = "greedy_logits_f32.bin"
+    if meta["dtype"] == "bfloat16":     # no per-step logits for the bf16 copies
+        gl = np.zeros((0, V), np.float32)
+    else:
+        gl = np.fromfile(os.path.join(d, gl_name), "<f4").reshape(-1, V)
+    if meta["dtype"] != "bfloat16" and gl.shape[0] != len(gr["tokens"]):
         fail(f"{d}: {gl_name} rows {gl.shape[0]} != {len(gr['tokens'])} tokens")
     for i, tok in enumerate(gr["tokens"][:gl.shape[0]]):
         row = gl[i].astype(np.float64).copy()
@@ -166,6 +169,10 @@ def check_model(d):
             fail(f"{d}: BF16 weights differ from the F32 model's")
     for gname, info in (meta.get("gguf") or {}).items():
         check_gguf(d, os.path.join(d, gname), st, cfg, info["outtype"] == "q8_0")
+        if "logits_file" in info:
+            n = os.path.getsize(os.path.join(d, info["logits_file"])) // 4
+            if n != T * V:
+                fail(f"{d}: {info['logits_file']} has {n} floats, want {T}*{V}")
 
 for name in sorted(os.listdir(ROOT)):
     check_model(os.path.join(ROOT, name))
