@@ -198,7 +198,9 @@ g4_status g4_context_eval(g4_context *c, const int32_t *tokens, size_t n, float 
 /* The general form: rows given as token ids, optionally replaced by
  * caller-supplied input embeddings (multimodal soft tokens, not scaled), and
  * optional bidirectional blocks (rows with the same block id >= 0 see each
- * other in sliding-window layers; a block must fit in one n_batch chunk). */
+ * other where the model's reference does: Gemma 4 12B/26B/31B in sliding
+ * layers, Gemma 3 in all layers, E2B/E4B nowhere; a block must fit in one
+ * n_batch chunk). */
 typedef struct g4_eval_input {
     const int32_t *tokens;     /* [n] required; placeholder ids on embedding rows */
     const float *embd;         /* [n][n_embd] or NULL */
