@@ -72,21 +72,9 @@ tests: $(TEST_BIN) $(BUILD)/g4
 test: tests
 	@BUILD=$(BUILD) sh tests/run.sh
 
-# libFuzzer targets (clang only), each run briefly: make fuzz FUZZ_SECONDS=20
-FUZZ_SECONDS ?= 15
-FUZZ_SRC := $(shell find tests/fuzz -name 'fuzz_*.c' | sort)
-FUZZ_OPT := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined,fuzzer-no-link
+# libFuzzer targets (clang), each run briefly: make fuzz FUZZ_SECONDS=20
 fuzz:
-	@$(MAKE) --no-print-directory CC=clang BUILD=build-fuzz SAN=0 OPT="$(FUZZ_OPT)" build-fuzz/libg4.a
-	@for f in $(FUZZ_SRC); do n=$$(basename $$f .c); \
-	  clang -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -Iinclude -Isrc $(PKGCFLAGS) \
-	    $$f build-fuzz/libg4.a -o build-fuzz/$$n $(PKGLIBS) -lm -pthread || exit 1; \
-	  mkdir -p build-fuzz/corpus-$$n; \
-	  echo "fuzz $$n: $(FUZZ_SECONDS)s"; \
-	  ./build-fuzz/$$n -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -rss_limit_mb=2048 \
-	    build-fuzz/corpus-$$n tests/fuzz/seeds/$$n > build-fuzz/$$n.log 2>&1 || { tail -40 build-fuzz/$$n.log; exit 1; }; \
-	  tail -1 build-fuzz/$$n.log; \
-	done
+	@FUZZ_SECONDS=$(or $(FUZZ_SECONDS),15) sh tests/scripts/fuzz.sh
 
 clean:
 	rm -rf build build-san build-fuzz

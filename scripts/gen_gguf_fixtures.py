@@ -9,6 +9,11 @@ package, the reference; tested with gguf 0.19.0):
                  f16), and gguf.quants.dequantize's float32 output for them.
                  Layout: "G4DQ", u32 n_records; per record u32 type id,
                  u32 n_elements, u32 n_bytes, the block bytes, n_elements f32.
+  quant.bin      float32 inputs and gguf.quants.quantize's bytes for the
+                 types the package quantizes in Python and g4_quantize
+                 implements (Q4_0, Q4_1, Q5_0, Q5_1, Q8_0). Layout: "G4QT",
+                 u32 n_records; per record u32 type id, u32 n_elements,
+                 u32 n_bytes, n_elements f32, the block bytes.
   meta_v3.gguf   written by gguf.GGUFWriter: every metadata value type as a
                  scalar and as an array (the writer refuses empty arrays; the C test crafts one
                 ), general.alignment = 64, and tensors of several
@@ -102,6 +107,32 @@ def write_dequant():
         recs.append(struct.pack("<III", int(qt), out.size, raw.size) + raw.tobytes() + out.tobytes())
     with open(f"{OUT}/dequant.bin", "wb") as f:
         f.write(b"G4DQ" + struct.pack("<I", len(recs)) + b"".join(recs))
+
+
+def quant_inputs(n_blocks):
+    """Blocks of varied scale plus edge cases: all zero, constant, +-ties for
+    the largest magnitude, exact half steps, tiny and huge values."""
+    x = rng.standard_normal((n_blocks, 32)) * 10.0 ** rng.uniform(-6, 3, (n_blocks, 1))
+    x[0] = 0
+    x[1] = 0.75
+    x[2] = np.where(np.arange(32) % 2 == 0, 3.0, -3.0)
+    x[3] = (np.arange(32) - 16) * 0.5
+    x[4] = (np.arange(32) - 15.5) * 1e-35  # tiny but 1/d stays finite (the reference is undefined otherwise)
+    x[5] = rng.standard_normal(32) * 1e30
+    x[6, :] = rng.standard_normal(32)
+    x[6, 7] = -x[6].__abs__().max() * 2  # negative extreme
+    return x.astype(np.float32)
+
+
+def write_quant():
+    recs = []
+    for qt in [T.Q4_0, T.Q4_1, T.Q5_0, T.Q5_1, T.Q8_0]:
+        x = quant_inputs(64).reshape(-1)
+        with np.errstate(over="ignore"):
+            q = gguf.quants.quantize(x.reshape(1, -1), qt).reshape(-1)
+        recs.append(struct.pack("<III", int(qt), x.size, q.size) + x.tobytes() + q.tobytes())
+    with open(f"{OUT}/quant.bin", "wb") as f:
+        f.write(b"G4QT" + struct.pack("<I", len(recs)) + b"".join(recs))
 
 
 def write_meta_v3():
@@ -201,6 +232,7 @@ def write_gemma3(model):
 def main():
     os.makedirs(OUT, exist_ok=True)
     write_dequant()
+    write_quant()
     write_meta_v3()
     write_small_v2()
     model = sys.argv[1] if len(sys.argv) > 1 else os.path.expanduser("~/.cache/g4/gemma-3-270m-q4_k_m.gguf")

@@ -320,6 +320,10 @@ static g4_status parse_kvs(struct gguf_file *g, struct reader *r) {
 static g4_status parse_tensors(struct gguf_file *g, struct reader *r) {
     char nb[80], nb2[80];
     const size_t nt = (size_t)g->n_tensors;
+    if (g->n_tensors > left(r) / GGUF_MIN_TENSOR_BYTES) /* recheck against what the keys left */
+        return g4_fail_at(r->err, G4_ERR_FORMAT, (int64_t)r->pos,
+                          "%s: tensor count %" PRIu64 " cannot fit in the %" PRIu64 " bytes left after the keys (each needs at least %d)",
+                          r->name, g->n_tensors, left(r), GGUF_MIN_TENSOR_BYTES);
     g->tensors = calloc(nt ? nt : 1, sizeof *g->tensors);
     g->tensor_by_name = calloc(nt ? nt : 1, sizeof *g->tensor_by_name);
     if (!g->tensors || !g->tensor_by_name)

@@ -1,13 +1,13 @@
 /* gguf.h — GGUF v2/v3 reader (the layout llama.cpp writes).
- * gguf_parse() validates everything before use: magic, version, counts
- * against the bytes left, string lengths, value and array types, array
- * lengths, tensor dims/types, data offsets (aligned, in range, no overlap
- * with the header) and tensor byte sizes. Nothing is trusted from the file.
+ * gguf_parse() checks everything before use: magic, version, counts against
+ * the bytes left, string/array lengths, value types (arrays of arrays are
+ * refused, as llama.cpp does), duplicate keys and tensor names,
+ * general.alignment (power of two, default 32), tensor names (< 64 bytes),
+ * n_dims 1..4, ne >= 0 without overflow, known type ids with whole blocks per
+ * row, and data offsets (aligned, inside the file, not overlapping).
  * Keys, strings and tensor data point into the caller's buffer (the mmap),
- * which must outlive the gguf_file. Arrays of strings get an owned index so
- * element i is O(1). Arrays of arrays are refused (as llama.cpp does).
- * Lookups by key / tensor name are binary searches over sorted indexes.
- * A parsed gguf_file is read-only: any number of threads may use it. */
+ * which must outlive the gguf_file; string arrays get an owned O(1) index and
+ * lookups are binary searches. A parsed gguf_file is read-only (thread-safe). */
 #ifndef G4_IO_GGUF_H
 #define G4_IO_GGUF_H
 

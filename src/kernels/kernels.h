@@ -17,7 +17,27 @@
  *
  * Threads: every op is a pure function of its arguments, so callers split
  * work (rows of y, heads, tokens) across (ith, nth) slices of a g4_pool.
- * g4_matmul() does that itself. */
+ * g4_matmul() does that itself.
+ *
+ * Usage (a decoder layer's q projection, then norm + rope per head):
+ *
+ *     const struct g4_kernels *kt = g4_kernels();          // once
+ *     struct g4_matmul_args mm = {
+ *         .type = w->type, .w = w->data, .w_row_bytes = w->row_bytes,
+ *         .N = n_head * head_dim, .K = n_embd, .M = n_tokens,
+ *         .x = h, .x_stride = n_embd, .y = q, .y_stride = n_head * head_dim,
+ *         .wdata = scratch,                                 // g4_matmul_wsize() bytes
+ *     };
+ *     // at load/plan time: g4_matmul_check(kt, &mm, scratch_size, err)
+ *     g4_matmul(pool, kt, &mm);                             // q = h W^T
+ *     for (t, head) kt->rmsnorm(qh, qh, q_norm_w, head_dim, 1e-6f, G4_NORM_W);
+ *     for (t) kt->rope(q + t*q_stride, n_head, head_dim, head_dim, pos[t], inv_freq);
+ *
+ * Precision: matmul quantizes activations to Q8_0/Q8_K for quantized
+ * weights, like llama.cpp (fast; ~0.4% relative error per activation).
+ * Set f32_act to keep activations in float32 (weights are dequantized
+ * exactly), the closer match to HF for bf16/f16/f32 checkpoints, where
+ * activations already stay float32 either way. */
 #ifndef G4_KERNELS_KERNELS_H
 #define G4_KERNELS_KERNELS_H
 

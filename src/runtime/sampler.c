@@ -196,6 +196,16 @@ static void sift(const float *l, int32_t *ids, int32_t root, int32_t n) {
         root = c;
     }
 }
+static void sift_up(const float *l, int32_t *ids, int32_t i) {
+    while (i > 0) {
+        const int32_t parent = (i - 1) / 2;
+        if (!worse(l, ids[i], ids[parent])) return;
+        int32_t t = ids[i];
+        ids[i] = ids[parent];
+        ids[parent] = t;
+        i = parent;
+    }
+}
 static void sort_best_first(const float *l, int32_t *ids, int32_t n) {
     for (int32_t i = n / 2 - 1; i >= 0; i--) sift(l, ids, i, n);
     for (int32_t end = n - 1; end > 0; end--) {
@@ -216,63 +226,95 @@ static void process(struct g4_sampler *s, const float *logits, float *l) {
 
 void g4_sampler_process(struct g4_sampler *s, const float *logits, float *out) { process(s, logits, out); }
 
+/* exp(x - mx), with +inf logits (mx = +inf) sharing all the mass */
+static inline float weight(float x, float mx) {
+    if (isinf(mx)) return x == mx ? 1.0f : 0.0f;
+    return expf(x - mx);
+}
+
 int32_t g4_sampler_sample(struct g4_sampler *s, const float *logits) {
     const struct g4_sampler_params *p = &s->p;
     float *l = s->logits;
     process(s, logits, l);
 
-    /* candidates: every token with a finite-or-+inf, non-NaN logit above -inf */
-    int32_t n = 0;
-    for (int32_t t = 0; t < s->n_vocab; t++)
-        if (l[t] > -INFINITY) s->ids[n++] = t;
-    if (n == 0) return -1;
-
-    if (p->temperature <= 0.0f || p->top_k == 1) {
-        int32_t best = s->ids[0];
-        for (int32_t i = 1; i < n; i++)
-            if (l[s->ids[i]] > l[best]) best = s->ids[i];
+    if (p->temperature <= 0.0f || p->top_k == 1) { /* greedy: first maximum */
+        int32_t best = -1;
+        for (int32_t t = 0; t < s->n_vocab; t++)
+            if (l[t] > -INFINITY && (best < 0 || l[t] > l[best])) best = t;
         return best;
     }
-    const float inv_t = 1.0f / p->temperature;
-    for (int32_t i = 0; i < n; i++) l[s->ids[i]] *= inv_t;
-
-    if (p->top_k > 0 && p->top_k < n) {
-        select_top(l, s->ids, n, p->top_k);
-        n = p->top_k;
+    /* candidates: tokens whose logit is above -inf (NaN excluded). With a
+       top_k, one streaming pass keeps the k best in a heap whose root is the
+       worst kept (most tokens are rejected by one compare); top_k before
+       temperature picks the same set since x / T is increasing for T > 0. */
+    int32_t n = 0;
+    if (p->top_k > 0 && p->top_k < s->n_vocab) {
+        const int32_t k = p->top_k;
+        for (int32_t t = 0; t < s->n_vocab; t++) {
+            if (!(l[t] > -INFINITY)) continue;
+            if (n < k) {
+                s->ids[n] = t;
+                sift_up(l, s->ids, n++);
+            } else if (ranks_before(l, t, s->ids[0])) {
+                s->ids[0] = t;
+                sift(l, s->ids, 0, n);
+            }
+        }
+    } else {
+        for (int32_t t = 0; t < s->n_vocab; t++)
+            if (l[t] > -INFINITY) s->ids[n++] = t;
     }
-    const bool need_sorted = p->top_p < 1.0f || p->min_p > 0.0f;
-    if (need_sorted) sort_best_first(l, s->ids, n);
+    if (n == 0) return -1;
+    for (int32_t i = 0; i < n; i++) l[s->ids[i]] /= p->temperature; /* HF: scores / temperature */
 
-    /* probabilities over the survivors (max-subtracted; double sum) */
+    /* unnormalised probabilities e = exp(l - max): the best survivor has e = 1 */
     float mx = l[s->ids[0]];
     for (int32_t i = 1; i < n; i++) mx = fmaxf(mx, l[s->ids[i]]);
-    double sum = 0.0;
-    for (int32_t i = 0; i < n; i++) {
-        const float e = isinf(mx) ? (l[s->ids[i]] == mx ? 1.0f : 0.0f) : expf(l[s->ids[i]] - mx);
-        s->probs[i] = e;
-        sum += e;
+    if (p->min_p > 0.0f && p->top_p >= 1.0f && !isinf(mx)) {
+        /* min_p alone: e >= min_p <=> l >= mx + log(min_p); filtering on the
+           logit first saves an exp per rejected token */
+        const float thr = mx + logf(p->min_p);
+        int32_t keep = 0;
+        for (int32_t i = 0; i < n; i++)
+            if (l[s->ids[i]] >= thr) s->ids[keep++] = s->ids[i];
+        n = keep;
     }
-    if (p->top_p < 1.0f) { /* HF: keep token i iff the mass before it < top_p */
+    double sum = 0.0;
+    for (int32_t i = 0; i < n; i++) sum += (s->probs[i] = weight(l[s->ids[i]], mx));
+
+    if (p->top_p < 1.0f) {
+        /* HF: keep token i iff the mass ranked before it is < top_p. Only the
+           head of the ranking is needed: select and sort the best k, grow k
+           by 4x until the head holds top_p of the mass (O(n) per round). */
         const double target = (double)p->top_p * sum;
-        double cum = 0.0;
-        for (int32_t i = 0; i < n; i++) {
-            cum += s->probs[i];
-            if (cum >= target) {
-                n = i + 1;
+        for (int32_t k = G4_MIN(n, 256);; k = (int32_t)G4_MIN((int64_t)n, 4 * (int64_t)k)) {
+            if (k < n) select_top(l, s->ids, n, k);
+            sort_best_first(l, s->ids, k);
+            double cum = 0.0;
+            int32_t keep = -1;
+            for (int32_t i = 0; i < k; i++) {
+                cum += (s->probs[i] = weight(l[s->ids[i]], mx));
+                if (cum >= target) {
+                    keep = i + 1;
+                    break;
+                }
+            }
+            if (keep > 0 || k == n) { /* k == n: rounding left the target unmet; keep all */
+                n = keep > 0 ? keep : n;
                 sum = cum;
                 break;
             }
         }
     }
-    if (p->min_p > 0.0f) {
-        const float thr = p->min_p * s->probs[0]; /* sorted: probs[0] is the max */
-        int32_t keep = 1;
-        while (keep < n && s->probs[keep] >= thr) keep++;
-        if (keep < n) {
-            n = keep;
-            sum = 0.0;
-            for (int32_t i = 0; i < n; i++) sum += s->probs[i];
-        }
+    if (p->min_p > 0.0f) { /* drop p < min_p * p_max, i.e. e < min_p (order kept) */
+        int32_t keep = 0;
+        sum = 0.0;
+        for (int32_t i = 0; i < n; i++)
+            if (s->probs[i] >= p->min_p) {
+                s->ids[keep] = s->ids[i];
+                sum += (s->probs[keep++] = s->probs[i]);
+            }
+        n = keep; /* >= 1: the best token has e = 1 >= min_p */
     }
     const double u = rng_uniform(s->rng) * sum;
     double cum = 0.0;

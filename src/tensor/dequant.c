@@ -297,6 +297,7 @@ static void dequant_mxfp4(const uint8_t *src, float *y, int64_t nb) {
 bool g4_dequantize(uint32_t type, const void *src, float *dst, int64_t n) {
     const struct g4_type_traits *t = g4_type_traits(type);
     if (!t || !t->supported || n < 0 || n % t->blck) return false;
+    if (n == 0) return true;
     const uint8_t *s = src;
     const int64_t nb = n / t->blck;
     switch (type) {

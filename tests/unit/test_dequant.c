@@ -3,10 +3,12 @@
  * random blocks of every supported type with gguf.quants.dequantize's output;
  * g4_dequantize must reproduce it bit for bit (NaNs included), from aligned
  * and unaligned sources, without writing past the output. Every type marked
- * supported in the traits table must have a fixture record. */
+ * supported in the traits table must have a fixture record. The quantizers
+ * are checked the same way against gguf.quants.quantize (quant.bin). */
 #include "test.h"
 #include "core/fp16.h"
 #include "tensor/blocks.h"
+#include "tensor/quantize.h"
 #include "tensor/types.h"
 
 #include <math.h>
@@ -113,9 +115,51 @@ static void test_q4_0_by_hand(void) {
     }
 }
 
+static void test_quantize_against_gguf_package(void) {
+    size_t len = 0;
+    uint8_t *buf = (uint8_t *)test_read_file("tests/fixtures/gguf/quant.bin", &len);
+    CHECK(buf && len >= 8 && !memcmp(buf, "G4QT", 4));
+    if (!buf) return;
+    uint32_t count = rd32(buf + 4), seen = 0;
+    size_t pos = 8;
+    for (uint32_t r = 0; r < count && len - pos >= 12; r++) {
+        uint32_t type = rd32(buf + pos), n = rd32(buf + pos + 4), nbytes = rd32(buf + pos + 8);
+        pos += 12;
+        if (len - pos < (size_t)n * 4 + nbytes) break;
+        float *x = malloc((size_t)n * 4);
+        uint8_t *got = malloc(nbytes + 1);
+        if (!x || !got) break;
+        memcpy(x, buf + pos, (size_t)n * 4);
+        const uint8_t *want = buf + pos + (size_t)n * 4;
+        memset(got, 0xAB, nbytes + 1);
+        CHECKF(g4_quantize(type, x, got, n), "%s: g4_quantize refused", g4_type_name(type));
+        uint32_t bad = 0, first = nbytes;
+        for (uint32_t i = 0; i < nbytes; i++)
+            if (got[i] != want[i]) {
+                if (first == nbytes) first = i;
+                bad++;
+            }
+        CHECKF(bad == 0, "%s: %u of %u bytes differ, first at byte %u (block %u): got 0x%02x want 0x%02x",
+               g4_type_name(type), bad, nbytes, first, first / (uint32_t)g4_type_traits(type)->size,
+               first < nbytes ? got[first] : 0, first < nbytes ? want[first] : 0);
+        CHECKF(got[nbytes] == 0xAB, "%s: wrote past the end", g4_type_name(type));
+        free(x);
+        free(got);
+        pos += (size_t)n * 4 + nbytes;
+        seen++;
+    }
+    CHECK(seen == 5 && count == 5 && pos == len);
+    float x[32] = {0};
+    uint8_t out[64];
+    CHECK(!g4_quantize(G4_TYPE_Q4_K, x, out, 256)); /* not implemented */
+    CHECK(!g4_quantize(G4_TYPE_Q8_0, x, out, 31));
+    free(buf);
+}
+
 int main(void) {
     RUN(test_against_gguf_package);
     RUN(test_refuses);
     RUN(test_q4_0_by_hand);
+    RUN(test_quantize_against_gguf_package);
     return test_done();
 }

@@ -453,6 +453,7 @@ static void run_attn_case(const struct g4_kernels *kt, const struct attn_case *c
         .window = c->window, .mask = c->use_mask ? even_only : NULL, .mask_ctx = &slack, .scale = c->scale, .softcap = c->softcap};
     kt->attention(&a);
     double *p = malloc(sizeof(double) * (size_t)c->n_kv);
+    int bad = 0;
     for (int64_t h = 0; h < c->n_q; h++) {
         const float *qh = q + h * qs;
         double mx = -INFINITY, ds_max = 0;
@@ -493,7 +494,8 @@ static void run_attn_case(const struct g4_kernels *kt, const struct attn_case *c
                weights and the weighted sum add (n_vis + 16) roundings */
             const double tol = 2.0 * (2.0 * ds_max + (n_vis + 16.0) * U) * mag + 1e-30;
             const float got = o[h * os + d];
-            CHECKF(fabs(got - ref) <= tol, "%s attn %s h=%lld d=%lld: %.9g vs %.9g (tol %.3g)", kt->name, c->name,
+            if (!(fabs(got - ref) <= tol) && bad++ < 3)
+                CHECKF(0, "%s attn %s h=%lld d=%lld: %.9g vs %.9g (tol %.3g)", kt->name, c->name,
                    (long long)h, (long long)d, got, ref, tol);
             if (n_vis == 0) CHECK(got == 0.0f);
         }
@@ -510,6 +512,8 @@ static void test_attention(void) {
         {"window-bf16", G4_TYPE_BF16, 512, 16, 50, 49, 10, true, false, false, 1.0f, 0},
         {"mask-softcap-bf16", G4_TYPE_BF16, 32, 70, 23, 11, 0, true, false, true, 0.5f, 50.0f},
         {"all-masked", G4_TYPE_F32, 16, 2, 5, -1, 0, true, false, false, 1.0f, 0},
+        {"long-window-f16", G4_TYPE_F16, 256, 8, 1500, 1499, 1024, true, false, false, 1.0f, 0},
+        {"odd-dim-f32", G4_TYPE_F32, 13, 5, 9, 8, 0, true, false, false, 0.3f, 0},
     };
     FOR_EACH_TABLE(kt)
         for (size_t i = 0; i < G4_ARRAY_LEN(cases); i++) run_attn_case(kt, &cases[i]);

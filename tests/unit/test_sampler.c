@@ -234,6 +234,20 @@ static void test_top_p_large_vocab(void) {
     }
     CHECK(bad == 0);
     g4_sampler_free(s);
+    /* flat distribution: the nucleus is half the vocabulary (the lower ids,
+       ties ranked by id), which makes the head selection grow to all of it */
+    for (int i = 0; i < NV; i++) l[i] = 1.5f;
+    p.top_p = 0.5f;
+    s = mk(NV, &p);
+    int lo = 0, hi_seen = 0;
+    for (int i = 0; i < 100; i++) {
+        int32_t t = g4_sampler_sample(s, l);
+        bad += t < 0 || t >= NV / 2 + 1;
+        lo += t < NV / 4;
+        hi_seen |= t >= NV / 4;
+    }
+    CHECK(bad == 0 && hi_seen && near_p(lo, 100, 0.5));
+    g4_sampler_free(s);
     free(l);
     free(sorted);
 }
