@@ -136,9 +136,18 @@ int32_t g4_vocab_size(const g4_model *m);
  * `options_json` an object or NULL with "add_generation_prompt" (bool,
  * default true) and "enable_thinking" (bool, default false). The result is a
  * newly allocated string the caller frees with free(). Input the template
- * would reject gives G4_ERR_INVALID_ARG with a message. Thread-safe. */
+ * would reject gives G4_ERR_INVALID_ARG with a message, and so does input
+ * outside the OpenAI message shape (unknown role, content that is not a
+ * string, a list of parts or null, ...). OpenAI content parts image_url /
+ * input_audio / video_url count as image / audio / video, and tool-call
+ * arguments given as a JSON string are parsed. Thread-safe. */
 g4_status g4_chat_render(const g4_model *m, const char *messages_json, const char *tools_json,
                          const char *options_json, char **out, g4_error *err);
+
+/* Same as g4_chat_render, with the format named instead of taken from a
+ * model: "gemma3" or "gemma4". Thread-safe. */
+g4_status g4_chat_render_format(const char *format, const char *messages_json, const char *tools_json,
+                                const char *options_json, char **out, g4_error *err);
 
 /* ---- Contexts and evaluation -------------------------------------------
  *

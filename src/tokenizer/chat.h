@@ -1,6 +1,8 @@
 /* chat.h — native C renderers for the Gemma 3 and Gemma 4 chat formats,
- * byte-identical to rendering the official Jinja templates with jinja2.
- * Input is an OpenAI-style conversation as jansson values. */
+ * byte-identical to Hugging Face apply_chat_template with the official Jinja
+ * templates (tests/fixtures/chat, scripts/gen_chat_fixtures.py).
+ * Input is an OpenAI-style conversation as jansson values; see chat.c for
+ * the validation and normalisation applied before rendering. */
 #ifndef G4_TOKENIZER_CHAT_H
 #define G4_TOKENIZER_CHAT_H
 
@@ -18,10 +20,13 @@ struct g4_chat_opts {
     const char *bos;            /* BOS text, "<bos>" */
 };
 
-/* Renders `messages` (array) and optional `tools` (array or NULL) into a
- * malloc'd NUL-terminated string. Conversations the template would reject
- * (e.g. roles not alternating in Gemma 3) give G4_ERR_INVALID_ARG naming the
- * message index. Thread-safe. */
+/* Renders `messages` (array) and optional `tools` (array, JSON null or NULL)
+ * into a malloc'd NUL-terminated string in *out (NULL on error). `opts` may
+ * be NULL (generation prompt on, thinking off, "<bos>"). Conversations the
+ * template would reject (e.g. roles not alternating in Gemma 3) and
+ * malformed input give G4_ERR_INVALID_ARG naming the message index; schema
+ * text the renderer cannot reproduce (non-ASCII JSON-schema types) gives
+ * G4_ERR_UNSUPPORTED. The inputs are not modified. Thread-safe. */
 g4_status g4_chat_render_json(enum g4_chat_format fmt, const json_t *messages, const json_t *tools,
                               const struct g4_chat_opts *opts, char **out, g4_error *err);
 
