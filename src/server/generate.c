@@ -191,6 +191,7 @@ static bool pump(struct gen *g, int timeout_ms) {
 
 static void gen_free(struct gen *g) {
     if (!g) return;
+    if (g->srv) atomic_fetch_sub(&g->srv->active, 1);
     if (g->req) {
         atomic_store(&g->req->cancel, true);
         g4_gen_req_release(g->req);
@@ -316,6 +317,7 @@ static struct MHD_Response *handle(struct g4_http_req *hr, enum g4_oai_kind kind
     ids = NULL;
     g->req = q;
     g->srv = s;
+    atomic_fetch_add(&s->active, 1);
     g->conn = hr->conn;
     g->kind = kind;
     g->stream = r.stream;

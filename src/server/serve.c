@@ -32,6 +32,7 @@ int g4_serve_run(const struct g4_serve_config *cfg) {
     s->cfg = cfg;
     atomic_init(&s->state, G4_SRV_LOADING);
     atomic_init(&s->abort, false);
+    atomic_init(&s->active, 0);
     g4_gen_queue_init(&s->q, cfg->queue_cap);
     s->created = (int64_t)time(NULL);
     if (cfg->alias) snprintf(s->model_id, sizeof s->model_id, "%s", cfg->alias);
@@ -85,6 +86,8 @@ out:
     if (daemon) g4_http_quiesce(daemon);
     g4_gen_queue_stop(&s->q);
     atomic_store(&s->abort, true);
+    /* let cancelled streams send their error event and [DONE] (bounded wait) */
+    for (int i = 0; i < 300 && atomic_load(&s->active) > 0; i++) nanosleep(&(struct timespec){0, 10000000}, NULL);
     if (daemon) g4_http_stop(daemon); /* waits for the connection threads */
     g4_engine_thread_join(&s->et);
     g4_specials_free(s->specials);

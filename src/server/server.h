@@ -52,6 +52,7 @@ struct g4_server {
     const struct g4_serve_config *cfg;
     atomic_int state;
     atomic_bool abort;                 /* cancels in-flight generation at shutdown */
+    atomic_int active;                 /* generations an HTTP thread is still answering */
     g4_model *model;
     struct g4_specials *specials;
     struct g4_engine_thread et;
