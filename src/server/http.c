@@ -34,6 +34,7 @@ struct conn_state {
     char *body;
     size_t len, cap;
     bool too_large;
+    bool responded; /* a response was queued before the body was read */
 };
 
 struct MHD_Response *g4_http_json(json_t *j) {
@@ -99,16 +100,38 @@ static MHD_Result send_resp(struct g4_server *s, struct MHD_Connection *c, struc
     return ret;
 }
 
+static struct MHD_Response *too_large(const struct g4_server *s, int *status) {
+    struct g4_api_error e;
+    g4_api_fail(&e, 413, "invalid_request_error", "request_too_large", NULL,
+                "the request body is larger than the limit of %zu bytes", s->cfg->max_body);
+    return g4_http_error(&e, status);
+}
+
 static MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url, const char *method,
                              const char *version, const char *upload, size_t *upload_size, void **con_cls) {
     struct g4_server *s = cls;
     struct conn_state *cs = *con_cls;
+    struct g4_api_error e;
+    int status = 200;
+    struct MHD_Response *resp;
     if (!cs) {
         cs = calloc(1, sizeof *cs);
         if (!cs) return MHD_NO;
         *con_cls = cs;
         const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
-        if (cl && strtoull(cl, NULL, 10) > s->cfg->max_body) cs->too_large = true;
+        unsigned long long declared = cl ? strtoull(cl, NULL, 10) : 0;
+        cs->too_large = declared > s->cfg->max_body;
+        /* Over the limit: read and drop the body, then answer 413 (clients
+         * that write the whole body before reading, like urllib, see the
+         * status instead of a broken pipe); absurd sizes are answered at
+         * once, without reading (MHD closes the connection after). */
+        if (declared / 16 <= s->cfg->max_body) return MHD_YES;
+        cs->responded = true;
+        resp = too_large(s, &status);
+        return send_resp(s, c, resp, status);
+    }
+    if (cs->responded) {
+        *upload_size = 0;
         return MHD_YES;
     }
     if (*upload_size) {
@@ -134,13 +157,9 @@ static MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *ur
         cs->body[cs->len] = 0;
         return MHD_YES;
     }
-    struct g4_api_error e;
-    int status = 200;
-    struct MHD_Response *resp;
     if (cs->too_large) {
-        g4_api_fail(&e, 413, "invalid_request_error", "request_too_large", NULL,
-                    "the request body is larger than the limit of %zu bytes", s->cfg->max_body);
-        return send_resp(s, c, g4_http_error(&e, &status), status);
+        resp = too_large(s, &status);
+        return send_resp(s, c, resp, status);
     }
     if (!strcmp(method, "OPTIONS")) { /* CORS preflight */
         resp = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
