@@ -23,7 +23,6 @@ json_t *g4_json_text(const char *s, size_t len) {
         for (size_t t = 1; ok && t < n; t++) ok = (p[i + t] & 0xC0) == 0x80;
         if (ok && n == 3) ok = !(c == 0xE0 && p[i + 1] < 0xA0) && !(c == 0xED && p[i + 1] >= 0xA0);
         if (ok && n == 4) ok = !(c == 0xF0 && p[i + 1] < 0x90) && !(c == 0xF4 && p[i + 1] >= 0x90);
-        if (ok && c == 0) ok = true;
         if (!ok) {
             memcpy(o + k, "\xEF\xBF\xBD", 3);
             k += 3;
