@@ -485,6 +485,103 @@ def rnd_conversation(r, fmt):
     return case
 
 
+# Adversarial conversations: odd JSON-schema shapes (types that are lists,
+# numbers or objects; required as a string or dict; property names equal to
+# schema keywords), mixed-case and non-ASCII keys (dictsort order), Unicode
+# whitespace (trim), strings needing Python repr escapes, reasoning aliases,
+# tool responses without a response. Roles are mostly random, so many Gemma 3
+# cases are template errors.
+
+ADV_KEYS = ["a", "A", "b", "B", "Éa", "éb", "ÄÖ", "äx", "Ωmega", "ωa", "Жук", "жа", "description", "type",
+            "properties", "required", "nullable", "items", "enum", "default", "x y", "名", "_u", "Z", "z1", "Z0"]
+ADV_STRS = ["", " ", "s", "S p", "\x1c x \x1f", "\x85a\x85", "\u2028b\u2029", "\t\n\r\x0b\x0c", "it's",
+            'say "hi"', "both ' \"", "back\\slash", "\x07bell", "é", "\u00a0", "\u200b", "🙂", "\ue000pua",
+            "<|channel>t<channel|>x", "<channel|>", "ABC", "object", "OBJECT", "array", "string", "Array"]
+
+
+def adv_value(r, d=0):
+    k = r.randrange(12)
+    if d < 4 and k == 0:
+        return [adv_value(r, d + 1) for _ in range(r.randrange(4))]
+    if d < 4 and k == 1:
+        return {r.choice(ADV_KEYS): adv_value(r, d + 1) for _ in range(r.randrange(4))}
+    if k == 2:
+        return r.randrange(-5, 5)
+    if k == 3:
+        return r.choice([0.0, -0.0, 1e-4, 1e-5, 1e16, 1e15, 123.456, 2.0 ** 53, 1 / 3, 5e-324])
+    if k == 4:
+        return r.choice([True, False, None])
+    return r.choice(ADV_STRS)
+
+
+def adv_schema(r, d=0):
+    s = {}
+    for key in r.sample(["type", "description", "nullable", "enum", "properties", "required", "items", "default"],
+                        r.randrange(0, 6)):
+        if key == "type":
+            s[key] = r.choice(["string", "object", "array", "integer", "OBJECT", "Array", ["string", "null"],
+                               ["array"], 5, None, True, {"t": 1}, ""])
+        elif key == "properties":
+            s[key] = ({r.choice(ADV_KEYS): adv_schema(r, d + 1) for _ in range(r.randrange(4))}
+                      if d < 3 and r.random() < 0.9 else adv_value(r, 3))
+        elif key == "items":
+            s[key] = adv_schema(r, d + 1) if d < 3 and r.random() < 0.8 else adv_value(r, 3)
+        elif key == "required":
+            s[key] = r.choice([[r.choice(ADV_KEYS) for _ in range(r.randrange(3))], "ab", {"k": 1}, [], [1, None]])
+        else:
+            s[key] = adv_value(r, 2)
+    return s if r.random() < 0.95 else adv_value(r, 3)
+
+
+def adv_conversation(r, fmt):
+    msgs = []
+    for i in range(r.randrange(1, 7)):
+        if fmt == "gemma4" or r.random() < 0.2:
+            role = r.choice(["user", "assistant", "system", "developer", "tool"])
+        else:
+            role = "user" if i % 2 == 0 else "assistant"
+        m = {"role": role}
+        if r.random() < 0.9:
+            k = r.randrange(5)
+            m["content"] = (None if k == 0 else
+                            [{"type": r.choice(["text", "image", "audio", "video", "image_url", "input_audio",
+                                                "video_url", "file"]), "text": r.choice(ADV_STRS)}
+                             for _ in range(r.randrange(4))] if k == 1 else r.choice(ADV_STRS))
+        if r.random() < 0.3:
+            m["tool_calls"] = []
+            for _ in range(r.randrange(0, 3)):
+                a = r.choice([adv_value(r, 1), json.dumps(adv_value(r, 1)), "{bad", None,
+                              {r.choice(ADV_KEYS): adv_value(r, 1) for _ in range(3)}])
+                if not (a is None or isinstance(a, (str, dict))):
+                    a = {"v": a}
+                m["tool_calls"].append({"type": "function", "function": {"name": r.choice(["f", "g_h"]),
+                                                                         "arguments": a}})
+        if r.random() < 0.2:
+            m["tool_responses"] = [dict(([("name", r.choice(["f", "g"]))] if r.random() < 0.7 else []) +
+                                        ([("response", adv_value(r, 1))] if r.random() < 0.8 else []))
+                                   for _ in range(r.randrange(0, 3))]
+        if r.random() < 0.3:
+            m[r.choice(["reasoning_content", "reasoning", "thinking"])] = r.choice(ADV_STRS + [None])
+        msgs.append(m)
+    cs = {"messages": msgs, "add_generation_prompt": r.random() < 0.7, "enable_thinking": r.random() < 0.4}
+    if r.random() < 0.6:
+        tools = []
+        for _ in range(r.randrange(0, 3)):
+            f = {"name": "fn" + r.choice(["", "_1", "X"])}
+            if r.random() < 0.8:
+                f["description"] = adv_value(r, 3)
+            if r.random() < 0.9:
+                p = adv_schema(r, 0)
+                if isinstance(p, dict) and r.random() < 0.7:
+                    p["properties"] = {r.choice(ADV_KEYS): adv_schema(r, 1) for _ in range(r.randrange(5))}
+                f["parameters"] = p if isinstance(p, dict) else None
+            if r.random() < 0.2:
+                f["response"] = r.choice([adv_schema(r, 0), None, "x"])
+            tools.append({"type": "function", "function": f})
+        cs["tools"] = tools
+    return cs
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--gemma4-template", required=True)
@@ -515,6 +612,11 @@ def main():
         for i in range(a.n_random):
             cs = rnd_conversation(r, fmt)
             cs["name"] = "random_%02d" % i
+            cases.append(cs)
+        r = random.Random(4321 if fmt == "gemma3" else 8765)
+        for i in range(a.n_random):
+            cs = adv_conversation(r, fmt)
+            cs["name"] = "adversarial_%02d" % i
             cases.append(cs)
         out_cases = []
         for cs in cases:

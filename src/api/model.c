@@ -77,6 +77,7 @@ static g4_status tokenizer_result(g4_model *m, g4_status st, const char *what, g
 }
 
 static g4_status load_gguf(g4_model *m, const char *path, bool first, g4_error *err) {
+    if (!g4_file_exists(path)) return g4_fail(err, G4_ERR_IO, "%s: no such file", path);
     int idx = add_file(m, path, G4_FILE_MODEL, err);
     if (idx < 0) return err ? err->code : G4_ERR_RANGE;
     g4_status st = gguf_open(&m->gguf[idx], path, err);
@@ -92,7 +93,7 @@ static g4_status load_gguf(g4_model *m, const char *path, bool first, g4_error *
         return add_gguf_tensors(&m->tensors, g, idx, err);
     }
     if (gguf_str_eq(arch, "gemma4-assistant")) {
-        if (first) return g4_fail(err, G4_ERR_INVALID_ARG, "%s: an assistant (MTP drafter) must follow its target model", path);
+        if (first) goto main_model; /* an assistant on its own (e.g. for `g4 info`) */
         if (m->assistant) return g4_fail(err, G4_ERR_INVALID_ARG, "%s: more than one assistant model", path);
         m->roles[idx] = G4_FILE_ASSISTANT;
         m->assistant = malloc(sizeof *m->assistant);
@@ -102,6 +103,7 @@ static g4_status load_gguf(g4_model *m, const char *path, bool first, g4_error *
         if ((st = g4_names_check(&m->assistant_tensors, m->assistant, err))) g4_error_prefix(err, path);
         return st;
     }
+main_model:
     if (!first) return g4_fail(err, G4_ERR_INVALID_ARG, "%s: a second main model (only mmproj or assistant files may follow)", path);
     if ((st = g4_config_from_gguf(&m->cfg, g, err))) return st;
     m->has_config = true;
@@ -151,7 +153,19 @@ static g4_status load_tokenizer_json(g4_model *m, const struct g4_hfdir *h, g4_e
     return st;
 }
 
-static g4_status load_hf(g4_model *m, const char *dir, bool first, g4_error *err) {
+/* Load progress: path i of n covers [i/(n+1), (i+1)/(n+1)); shards subdivide it. */
+struct progress {
+    g4_progress_fn fn;
+    void *user;
+    double base, span;
+};
+
+static void shard_progress(int done, int total, void *user) {
+    struct progress *p = user;
+    if (p && p->fn && total > 0) p->fn(p->base + p->span * done / total, p->user);
+}
+
+static g4_status load_hf(g4_model *m, const char *dir, bool first, struct progress *pr, g4_error *err) {
     struct g4_hfdir h;
     g4_status st = g4_hfdir_open(&h, dir, err);
     if (st) return st;
@@ -160,10 +174,6 @@ static g4_status load_hf(g4_model *m, const char *dir, bool first, g4_error *err
         if (h.config) {
             if ((st = load_config_json(&m->cfg, &h, err))) goto done;
             m->has_config = true;
-            if (m->cfg.is_assistant) {
-                st = g4_fail(err, G4_ERR_INVALID_ARG, "%s: an assistant (MTP drafter) must follow its target model", dir);
-                goto done;
-            }
         }
         if (!m->tokenizer_only) {
             int first_file = m->n_files;
@@ -176,7 +186,8 @@ static g4_status load_hf(g4_model *m, const char *dir, bool first, g4_error *err
                     st = err ? err->code : G4_ERR_NOMEM;
                     goto done;
                 }
-            if ((st = g4_hfdir_load(&h, &m->maps[first_file], first_file, &m->tensors, err))) goto done;
+            if ((st = g4_hfdir_load(&h, &m->maps[first_file], first_file, &m->tensors, shard_progress, pr, err)))
+                goto done;
         }
         st = load_tokenizer_json(m, &h, err);
     } else {
@@ -206,7 +217,8 @@ static g4_status load_hf(g4_model *m, const char *dir, bool first, g4_error *err
                 st = err ? err->code : G4_ERR_NOMEM;
                 goto done;
             }
-        if ((st = g4_hfdir_load(&h, &m->maps[first_file], first_file, &m->assistant_tensors, err))) goto done;
+        if ((st = g4_hfdir_load(&h, &m->maps[first_file], first_file, &m->assistant_tensors, shard_progress, pr, err)))
+            goto done;
         if ((st = g4_names_check(&m->assistant_tensors, m->assistant, err))) g4_error_prefix(err, dir);
     }
 done:
@@ -246,8 +258,9 @@ g4_status g4_model_load(const char *const *paths, int n_paths, const g4_model_pa
     if (progress) progress(0.0, pu);
     g4_status st = G4_OK;
     for (int i = 0; i < n_paths && !st; i++) {
+        struct progress pr = {progress, pu, (double)i / (n_paths + 1), 1.0 / (n_paths + 1)};
         if (g4_is_dir(paths[i]))
-            st = load_hf(m, paths[i], i == 0, err);
+            st = load_hf(m, paths[i], i == 0, &pr, err);
         else if (i == 0 || !m->tokenizer_only)
             st = load_gguf(m, paths[i], i == 0, err);
         if (!st && progress) progress((double)(i + 1) / (n_paths + 1), pu);
@@ -264,6 +277,9 @@ g4_status g4_model_load(const char *const *paths, int n_paths, const g4_model_pa
         return st;
     }
     add_turn_eos(m);
+    if (m->tok && m->has_config && g4_tokenizer_n_vocab(m->tok) > m->cfg.n_vocab)
+        G4_LOGW("%s: the tokenizer has %d tokens but the embedding only %lld rows; higher ids are invalid", paths[0],
+                g4_tokenizer_n_vocab(m->tok), (long long)m->cfg.n_vocab);
     if (m->has_config)
         m->chat_format = m->cfg.arch == G4_ARCH_GEMMA3 ? G4_CHAT_GEMMA3 : G4_CHAT_GEMMA4;
     else

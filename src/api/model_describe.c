@@ -93,6 +93,7 @@ static json_t *build(const g4_model *m, int64_t n_ctx) {
                               "final_logit_softcap", (double)c->final_softcap, "rms_eps", (double)c->rms_eps,
                               "norm_plus_one", c->norm_plus_one);
         json_object_set_new(d, "sliding_window", json_integer(c->sliding_window));
+        json_object_set_new(d, "rope_scale_global", json_real(c->rope_scale_global));
         json_object_set_new(d, "kv_shared_layers", json_integer(nshared));
         json_object_set_new(d, "per_layer_embedding", json_integer(c->n_embd_per_layer));
         if (c->n_expert)
@@ -179,7 +180,10 @@ static void human(char *buf, size_t n, double v, const char *unit) {
     double d = 1000;
     if (!strcmp(unit, "B")) d = 1024;
     while (v >= d && i < 4) v /= d, i++;
-    snprintf(buf, n, i ? "%.2f %s%s" : "%.0f %s%s", v, s[i], !strcmp(unit, "B") && i ? "iB" : unit);
+    if (i)
+        snprintf(buf, n, "%.2f %s%s", v, s[i], !strcmp(unit, "B") ? "iB" : unit);
+    else
+        snprintf(buf, n, "%.0f%s%s", v, *unit ? " " : "", unit);
 }
 
 static void tok_text(struct sb *b, const json_t *t) {
@@ -230,6 +234,7 @@ static void render(struct sb *b, const json_t *o) {
             json_is_true(json_object_get(d, "k_eq_v")) ? "; K=V on global layers" : "");
         sbf(b, "                sliding window %lld; RoPE theta %g / %g (global rotary fraction %g)\n",
             DI("sliding_window"), DF("rope_theta_sliding"), DF("rope_theta_global"), DF("partial_rotary_global"));
+        if (DF("rope_scale_global") != 1.0) sbf(b, "                global RoPE linear scaling x%g\n", DF("rope_scale_global"));
         sbf(b, "mlp:            width %lld", DI("n_ff"));
         const json_t *moe = json_object_get(d, "moe");
         if (moe)

@@ -44,4 +44,12 @@ void g4_pool_run(struct g4_pool *pool, g4_pool_fn fn, void *ctx);
  * in no particular order. n_tasks <= 0 is a no-op. */
 void g4_pool_for(struct g4_pool *pool, int64_t n_tasks, g4_pool_task_fn fn, void *ctx);
 
+/* The [*i0, *i1) share of n items for thread ith of nth: contiguous, sizes
+ * differing by at most one, in order of ith. For (ith, nth) slices. */
+static inline void g4_pool_slice(int64_t n, int ith, int nth, int64_t *i0, int64_t *i1) {
+    const int64_t base = n / nth, extra = n % nth;
+    *i0 = ith * base + (ith < extra ? ith : extra);
+    *i1 = *i0 + base + (ith < extra ? 1 : 0);
+}
+
 #endif

@@ -6,6 +6,7 @@
 #include "core/log.h"
 #include "io/safetensors.h"
 
+#include <dirent.h>
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
@@ -100,6 +101,23 @@ static g4_status read_index(struct g4_hfdir *h, json_t **map_out, g4_error *err)
     return G4_OK;
 }
 
+/* True if the directory holds files named model-*-of-*.safetensors. */
+static bool has_shard_files(const char *dir) {
+    DIR *d = opendir(dir);
+    if (!d) return false;
+    bool found = false;
+    struct dirent *e;
+    while (!found && (e = readdir(d))) {
+        size_t n = strlen(e->d_name);
+        found = !strncmp(e->d_name, "model-", 6) && strstr(e->d_name, "-of-") && n > 12 &&
+                !strcmp(e->d_name + n - 12, ".safetensors");
+    }
+    closedir(d);
+    return found;
+}
+
+static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
 g4_status g4_hfdir_open(struct g4_hfdir *h, const char *dir, g4_error *err) {
     memset(h, 0, sizeof *h);
     g4_status st = G4_OK;
@@ -122,12 +140,11 @@ g4_status g4_hfdir_open(struct g4_hfdir *h, const char *dir, g4_error *err) {
         if (single) G4_LOGW("%s: both model.safetensors and an index; using the index", dir);
         free(single);
         st = read_index(h, NULL, err);
+        if (!st) qsort(h->shards, (size_t)h->n_shards, sizeof h->shards[0], cmp_str);
     } else if (single) {
         h->shards[h->n_shards++] = single;
     } else {
-        char *probe = opt_file(dir, "model-00001-of-00002.safetensors", &st, err);
-        if (probe) {
-            free(probe);
+        if (has_shard_files(dir)) {
             st = g4_fail(err, G4_ERR_NOT_FOUND, "%s: sharded weights without model.safetensors.index.json", dir);
         } else if (!h->tokenizer) {
             st = g4_fail(err, G4_ERR_NOT_FOUND, "%s: no model.safetensors, index or tokenizer.json", dir);
@@ -140,12 +157,13 @@ g4_status g4_hfdir_open(struct g4_hfdir *h, const char *dir, g4_error *err) {
 }
 
 g4_status g4_hfdir_load(const struct g4_hfdir *h, struct g4_mapfile *maps, int first_file, struct g4_tensordir *d,
-                        g4_error *err) {
+                        g4_hfdir_progress_fn progress, void *user, g4_error *err) {
     g4_status st;
     for (int i = 0; i < h->n_shards; i++) {
         if ((st = g4_mapfile_open(&maps[i], h->shards[i], err))) return st;
         st = g4_safetensors_parse(maps[i].data, maps[i].size, h->shards[i], first_file + i, d, err);
         if (st) return st;
+        if (progress) progress(i + 1, h->n_shards, user);
     }
     if (!h->index) return G4_OK;
     struct g4_hfdir tmp = *h; /* read_index needs a scratch shard list */

@@ -27,11 +27,15 @@ g4_status g4_hfdir_open(struct g4_hfdir *h, const char *dir, g4_error *err);
 void g4_hfdir_free(struct g4_hfdir *h);
 /* True when the directory has no weights (tokenizer-only). */
 bool g4_hfdir_tokenizer_only(const struct g4_hfdir *h);
+/* Called after each shard is mapped and parsed (done = 1..total). */
+typedef void (*g4_hfdir_progress_fn)(int done, int total, void *user);
+
 /* Maps every shard into maps[0..n_shards) and adds its tensors to `d` with
  * .file = first_file + shard index; then checks the index's weight_map
- * against where the tensors were found. The caller closes the maps. */
+ * against where the tensors were found. The caller closes the maps.
+ * `progress` may be NULL. */
 g4_status g4_hfdir_load(const struct g4_hfdir *h, struct g4_mapfile *maps, int first_file, struct g4_tensordir *d,
-                        g4_error *err);
+                        g4_hfdir_progress_fn progress, void *user, g4_error *err);
 
 /* Checks a shard name from an index file: plain file name, no separators,
  * not "." or "..", ends in ".safetensors". */

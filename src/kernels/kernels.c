@@ -35,7 +35,9 @@ void g4_kernels_fill_ref(struct g4_kernels *k) {
     k->type[G4_TYPE_Q5_K] = (struct g4_type_kernels){G4_TYPE_Q8_K, g4_vec_dot_q5_K_ref, NULL};
     k->type[G4_TYPE_Q6_K] = (struct g4_type_kernels){G4_TYPE_Q8_K, g4_vec_dot_q6_K_ref, NULL};
     k->type[G4_TYPE_IQ4_XS] = (struct g4_type_kernels){G4_TYPE_Q8_K, g4_vec_dot_iq4_xs_ref, NULL};
-    /* every other type (Q2_K, Q3_K, ...) has vec_dot NULL: the driver
+    k->type[G4_TYPE_Q2_K] = (struct g4_type_kernels){G4_TYPE_Q8_K, g4_vec_dot_q2_K_ref, NULL};
+    k->type[G4_TYPE_Q3_K] = (struct g4_type_kernels){G4_TYPE_Q8_K, g4_vec_dot_q3_K_ref, NULL};
+    /* every other type (TQ1_0, TQ2_0, MXFP4, ...) has vec_dot NULL: the driver
        dequantizes blocks through g4_dequantize and dots in float32 */
     k->quantize_row[G4_TYPE_Q8_0] = g4_quantize_row_q8_0_ref;
     k->quantize_row[G4_TYPE_Q8_K] = g4_quantize_row_q8_K_ref;
@@ -43,6 +45,7 @@ void g4_kernels_fill_ref(struct g4_kernels *k) {
     k->dot_f32 = g4_dot_f32_ref;
     k->rmsnorm = g4_rmsnorm_ref;
     k->rope = g4_rope_ref;
+    k->rope_cs = g4_rope_cs_ref;
     k->softmax = g4_softmax_ref;
     k->gelu_tanh = g4_gelu_tanh_ref;
     k->geglu = g4_geglu_ref;
@@ -51,6 +54,7 @@ void g4_kernels_fill_ref(struct g4_kernels *k) {
     k->scale = g4_scale_ref;
     k->softcap = g4_softcap_ref;
     k->attention = g4_attention_ref;
+    k->cvt_row = g4_cvt_row_ref;
 }
 
 static struct {
@@ -154,6 +158,12 @@ g4_status g4_matmul_check(const struct g4_kernels *kt, const struct g4_matmul_ar
         return g4_fail(err, G4_ERR_INTERNAL, "matmul: kernels %s cannot quantize to %s", kt->name, atr->name);
     if (a->w_row_bytes < rb || a->x_stride < a->K || a->y_stride < a->N || !a->w || !a->x || !a->y)
         return g4_fail(err, G4_ERR_INVALID_ARG, "matmul: bad strides or pointers");
+    /* kernels read block fields (f16 scales, floats) in place */
+    const size_t align = a->type == G4_TYPE_F32 ? 4 : (tr->size % 2 == 0 ? 2 : 1);
+    if ((uintptr_t)a->w % align || a->w_row_bytes % align)
+        return g4_fail(err, G4_ERR_INVALID_ARG, "matmul: %s weights must be %zu-byte aligned", tr->name, align);
+    if ((uintptr_t)a->wdata % 4)
+        return g4_fail(err, G4_ERR_INVALID_ARG, "matmul: scratch must be 4-byte aligned");
     size_t need = g4_matmul_wsize(kt, a->type, a->M, a->K, a->f32_act);
     if (need > 0 && (wsize < need || !a->wdata))
         return g4_fail(err, G4_ERR_INVALID_ARG, "matmul: scratch of %zu bytes, need %zu", wsize, need);
@@ -168,7 +178,7 @@ void g4_matmul_quantize(const struct g4_kernels *kt, const struct g4_matmul_args
         kt->quantize_row[at](a->x + m * a->x_stride, (char *)a->wdata + (size_t)m * rb, a->K);
 }
 
-enum { DQ_CHUNK = 256, DQ_MTILE = 8 };
+enum { DQ_CHUNK = 256, DQ_MTILE = 8, MM_NBLOCK = 16, MM_MBLOCK = 8 };
 
 /* Weights dequantized 256 elements at a time into a stack buffer, each chunk
  * dotted with up to DQ_MTILE activation rows (float32). */
@@ -200,10 +210,20 @@ void g4_matmul_rows(const struct g4_kernels *kt, const struct g4_matmul_args *a,
     const void *xq = at == G4_TYPE_F32 ? (const void *)a->x : a->wdata;
     const size_t xrb = at == G4_TYPE_F32 ? (size_t)a->x_stride * sizeof(float) : act_row_bytes(at, a->K);
     if (tk->matmul && tk->matmul(a, xq, xrb, n0, n1)) return;
-    for (int64_t n = n0; n < n1; n++) {
-        const void *wrow = (const char *)a->w + (size_t)n * a->w_row_bytes;
-        for (int64_t m = 0; m < a->M; m++)
-            tk->vec_dot(a->K, &a->y[m * a->y_stride + n], wrow, (const char *)xq + (size_t)m * xrb);
+    /* Cache blocking: 16 weight rows (stay in L2) x 8 activation rows (stay
+       in L1). Measured with the AVX2 dots at N=1024, K=4096, M=16: without
+       it the time per activation row was 1.8-2.6x the M=1 time (the rows no
+       longer fit L1); with it 1.0-1.1x (blocks 32x4 and 32x2 did worse). */
+    for (int64_t nb = n0; nb < n1; nb += MM_NBLOCK) {
+        const int64_t ne = G4_MIN(nb + MM_NBLOCK, n1);
+        for (int64_t m0 = 0; m0 < a->M; m0 += MM_MBLOCK) {
+            const int64_t me = G4_MIN(m0 + MM_MBLOCK, a->M);
+            for (int64_t n = nb; n < ne; n++) {
+                const void *wrow = (const char *)a->w + (size_t)n * a->w_row_bytes;
+                for (int64_t m = m0; m < me; m++)
+                    tk->vec_dot(a->K, &a->y[m * a->y_stride + n], wrow, (const char *)xq + (size_t)m * xrb);
+            }
+        }
     }
 }
 
@@ -267,5 +287,13 @@ void g4_rope_inv_freq(float *inv_freq, int64_t head_dim, int64_t n_rot_pairs, fl
         const float e = (float)(2 * i) / (float)head_dim;
         const float p = (float)pow((double)base, (double)e);
         inv_freq[i] = (1.0f / p) / factor;
+    }
+}
+
+void g4_rope_cos_sin(float *cs, int32_t pos, const float *inv_freq, int64_t half) {
+    for (int64_t i = 0; i < half; i++) {
+        const float theta = (float)pos * inv_freq[i]; /* float32 product, as HF */
+        cs[i] = (float)cos((double)theta);
+        cs[half + i] = (float)sin((double)theta);
     }
 }

@@ -33,36 +33,26 @@
  *     for (t, head) kt->rmsnorm(qh, qh, q_norm_w, head_dim, 1e-6f, G4_NORM_W);
  *     for (t) kt->rope(q + t*q_stride, n_head, head_dim, head_dim, pos[t], inv_freq);
  *
- * Precision: matmul quantizes activations to Q8_0/Q8_K for quantized
- * weights, like llama.cpp (fast; ~0.4% relative error per activation).
- * Set f32_act to keep activations in float32 (weights are dequantized
- * exactly), the closer match to HF for bf16/f16/f32 checkpoints, where
- * activations already stay float32 either way. */
+ * Precision: for quantized weights, matmul quantizes activations to
+ * Q8_0/Q8_K once per op, like llama.cpp (fast; each activation moves by at
+ * most half a step, amax/254 of its block). Set f32_act to keep them in
+ * float32 instead (weights dequantized exactly, dotted in float32): slower,
+ * and the better match to a float reference. F32/F16/BF16 weights always
+ * use float32 activations. RoPE frequencies from g4_rope_inv_freq are
+ * within an ulp of HF's float32 computation. */
 #ifndef G4_KERNELS_KERNELS_H
 #define G4_KERNELS_KERNELS_H
 
 #include "core/threadpool.h"
+#include "tensor/blocks.h"
 #include "tensor/types.h"
 
 /* ==== Activation blocks (the "vec_dot_type" of a weight type) ==== */
 
 /* Quantized activations, made once per op from float32 rows (like ggml's
- * vec_dot_type): 32-element blocks of Q8_0 for the 32-block weight types,
- * 256-element blocks of Q8_K (float scale + 16 partial sums) for k-quants
- * and IQ4_XS. Layouts equal ggml's block_q8_0 / block_q8_K. */
-#define G4_QK8_0 32
-#define G4_QK_K 256
-struct g4k_q8_0 {
-    uint16_t d;        /* f16 scale: x ~= d * qs */
-    int8_t qs[32];
-};
-struct g4k_q8_K {
-    float d;           /* x ~= d * qs */
-    int8_t qs[256];
-    int16_t bsums[16]; /* sum of qs over each group of 16 */
-};
-_Static_assert(sizeof(struct g4k_q8_0) == 34, "q8_0 block");
-_Static_assert(sizeof(struct g4k_q8_K) == 292, "q8_K block");
+ * vec_dot_type): struct g4_block_q8_0 (32 elements, f16 scale) for the
+ * 32-block weight types, struct g4_block_q8_K (256 elements, float scale and
+ * 16 partial sums) for k-quants and IQ4_XS; layouts in tensor/blocks.h. */
 
 /* ==== Function types ==== */
 
@@ -95,7 +85,14 @@ typedef bool (*g4_attn_mask_fn)(void *ctx, int32_t q_pos, int32_t k_pos);
  * k + i*kv_stride and v + i*kv_stride (elements, not bytes) for slot i in
  * [0, n_kv). That covers a contiguous cache [pos][n_kv_head][head_dim]
  * (point k at head h, kv_stride = n_kv_head*head_dim) and a ring buffer for
- * sliding layers (slots hold any positions: pass them in kv_pos). */
+ * sliding layers: slots hold any positions, given in kv_pos (e.g. position p
+ * lives in slot p % n_slots, kv_pos[slot] = p, -1 while empty). A ring used
+ * for prefill chunks of T tokens needs window + T - 1 slots, so that a chunk
+ * does not overwrite keys its own earlier queries still see. Slot order does
+ * not matter: the result depends only on the set of visible (pos, k, v).
+ * Cost is linear in n_kv whatever the mask, so for a contiguous causal
+ * cache pass only the slots that can be visible: n_kv = q_pos + 1 - start,
+ * kv_pos0 = start, start = max(0, q_pos - window + 1) for sliding layers. */
 struct g4_attn_args {
     int64_t head_dim;       /* D */
     int64_t n_q;            /* query heads in the group (>= 1) */
@@ -108,7 +105,9 @@ struct g4_attn_args {
     const void *v;          /* slot i value at v + i*kv_stride elements */
     int64_t kv_stride;
     int64_t n_kv;           /* slots 0..n_kv-1 are looked at */
-    const int32_t *kv_pos;  /* position held by slot i, < 0 = empty; NULL: slot i holds position i */
+    const int32_t *kv_pos;  /* position held by slot i, < 0 = empty; NULL: slot i holds kv_pos0 + i */
+    int32_t kv_pos0;        /* with kv_pos NULL: position of slot 0 (lets a caller skip a prefix
+                               of a contiguous cache: k, v at the first slot, kv_pos0 its position) */
     int32_t q_pos;          /* the query's position */
     bool causal;            /* mask keys with k_pos > q_pos */
     int32_t window;         /* > 0: also mask k_pos <= q_pos - window (sliding: t-W+1..t visible) */
@@ -142,6 +141,11 @@ struct g4_kernels {
        (x[i], x[i+half]) <- (x[i] cos - x[i+half] sin, x[i+half] cos + x[i] sin).
        inv_freq has head_dim/2 entries; inv_freq[i] == 0 leaves the pair unchanged (partial rope). */
     void (*rope)(float *x, int64_t n_head, int64_t head_dim, int64_t head_stride, int32_t pos, const float *inv_freq);
+    /* The same rotation with precomputed cs = [cos theta_i][sin theta_i] (2 * head_dim/2
+       floats, from g4_rope_cos_sin): compute cs once per position and reuse it for q, k
+       and every layer with the same frequencies. Pairs with cos == 1, sin == 0 are left
+       unchanged. */
+    void (*rope_cs)(float *x, int64_t n_head, int64_t head_dim, int64_t head_stride, const float *cs);
     /* softmax in place over n values (max-subtracted; -inf entries get 0) */
     void (*softmax)(float *x, int64_t n);
     /* y = 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))  (HF gelu_pytorch_tanh, spec 2.6) */
@@ -152,6 +156,9 @@ struct g4_kernels {
     void (*mul)(float *y, const float *a, const float *b, int64_t n);   /* y = a * b */
     void (*scale)(float *y, const float *x, float s, int64_t n);        /* y = x * s */
     void (*softcap)(float *y, const float *x, float cap, int64_t n);    /* y = cap * tanh(x / cap) */
+    /* float32 row -> F32 / F16 / BF16 (round to nearest even, like numpy /
+       torch casts), e.g. to store K and V in the cache; other types: no-op */
+    void (*cvt_row)(void *dst, uint32_t dst_type, const float *src, int64_t n);
     /* attention for one query token and one GQA group, online softmax */
     void (*attention)(const struct g4_attn_args *a);
 };
@@ -170,8 +177,8 @@ int g4_kernels_list(const struct g4_kernels **out, int cap);
 
 struct g4_matmul_args {
     uint32_t type;          /* weight type */
-    const void *w;          /* [N] rows of K elements */
-    size_t w_row_bytes;     /* bytes from one weight row to the next (>= row size) */
+    const void *w;          /* [N] rows of K elements; 2-byte aligned (F32: 4), as GGUF data is */
+    size_t w_row_bytes;     /* bytes from one weight row to the next (>= row size, same alignment) */
     int64_t N, K, M;
     const float *x;         /* [M][x_stride] activations */
     int64_t x_stride;       /* floats */
@@ -179,7 +186,7 @@ struct g4_matmul_args {
     int64_t y_stride;       /* floats */
     bool f32_act;           /* true: never quantize activations: weights are dequantized
                                block by block and dotted with float32 x (slower, closer to HF) */
-    void *wdata;            /* scratch of g4_matmul_wsize() bytes (quantized activations) */
+    void *wdata;            /* scratch of g4_matmul_wsize() bytes, 4-byte aligned (quantized activations) */
 };
 
 /* Scratch bytes needed by a matmul (0 when activations stay float32). */
@@ -212,5 +219,8 @@ bool g4_embed_row(uint32_t type, const void *table, size_t row_bytes, int64_t ro
  * ("proportional", factor 0.25, head_dim 512): n_rot_pairs = 64. Linear
  * scaling (Gemma 3 global layers) divides by factor; pass 1 for none. */
 void g4_rope_inv_freq(float *inv_freq, int64_t head_dim, int64_t n_rot_pairs, float base, float factor);
+/* cs[i] = cos(pos * inv_freq[i]), cs[half + i] = sin(...), i < half, with the
+ * angle formed in float32 as HF does (then cos/sin rounded once). */
+void g4_rope_cos_sin(float *cs, int32_t pos, const float *inv_freq, int64_t half);
 
 #endif

@@ -97,6 +97,11 @@ g4_status g4_config_finalize(struct g4_config *c, const char *name, g4_error *er
     if (c->n_kv_shared_layers < 0 || c->n_kv_shared_layers > c->n_layer)
         return g4_fail(err, G4_ERR_RANGE, "%s: num_kv_shared_layers %d out of range 0..%d", name,
                        c->n_kv_shared_layers, c->n_layer);
+    if (!(c->partial_rotary_global > 0 && c->partial_rotary_global <= 1))
+        return g4_fail(err, G4_ERR_RANGE, "%s: partial_rotary_factor %g out of range (0, 1]", name,
+                       (double)c->partial_rotary_global);
+    if (!(c->rope_scale_global > 0 && c->rope_scale_global < 1e6f))
+        return g4_fail(err, G4_ERR_RANGE, "%s: RoPE scaling factor %g out of range", name, (double)c->rope_scale_global);
     bool g4 = c->arch == G4_ARCH_GEMMA4;
     c->v_norm = g4;
     c->layer_scalar = g4;
@@ -109,7 +114,8 @@ g4_status g4_config_finalize(struct g4_config *c, const char *name, g4_error *er
         L->n_head = c->n_head;
         if (!L->head_dim) L->head_dim = glob ? c->head_dim_global : c->head_dim_swa;
         if (!L->n_head_kv) L->n_head_kv = glob ? c->n_head_kv_global : c->n_head_kv_swa;
-        if (!L->n_ff) L->n_ff = c->n_ff;
+        bool ff_given = L->n_ff != 0; /* per-layer width from the file (GGUF array, per_layer_config) */
+        if (!ff_given) L->n_ff = c->n_ff;
         L->k_eq_v = glob && c->k_eq_v;
         L->moe = c->n_expert > 0;
         L->rope_theta = glob ? c->rope_theta_global : c->rope_theta_swa;
@@ -132,7 +138,7 @@ g4_status g4_config_finalize(struct g4_config *c, const char *name, g4_error *er
                 L->n_head_kv = c->layers[L->kv_source].n_head_kv;
                 L->k_eq_v = c->layers[L->kv_source].k_eq_v;
             }
-            if (c->double_wide_mlp) L->n_ff = 2 * c->n_ff;
+            if (c->double_wide_mlp && !ff_given) L->n_ff = 2 * c->n_ff;
         }
     }
     set_variant(c);

@@ -236,10 +236,14 @@ static g4_status parse_text(struct rd *r, struct g4_config *c, const json_t *t, 
         TRY(get_num(r, t, "rope_theta", &c->rope_theta_global));
         TRY(get_num(r, t, "rope_local_base_freq", &c->rope_theta_swa));
         float unused_p = 1.0f;
-        TRY(parse_rope(r, json_object_get(t, "rope_scaling"), &c->rope_theta_global, &c->rope_scale_global,
-                       g4 ? &c->partial_rotary_global : &unused_p, "full_attention"));
         TRY(parse_rope(r, rp, &c->rope_theta_global, &c->rope_scale_global, g4 ? &c->partial_rotary_global : &unused_p,
                        "full_attention"));
+    }
+    {
+        /* Gemma3TextConfig.convert_rope_params_to_dict: a rope_scaling dict updates the global layers' parameters */
+        float unused_p = 1.0f;
+        TRY(parse_rope(r, json_object_get(t, "rope_scaling"), &c->rope_theta_global, &c->rope_scale_global,
+                       g4 ? &c->partial_rotary_global : &unused_p, "full_attention"));
     }
 
     if (!g4) {
@@ -319,6 +323,12 @@ static g4_status parse_mm(struct rd *r, struct g4_config *c, const json_t *root)
             TRY(get_i32(r, v, "mm_embed_dim", 1, 65536, false, &c->vision_hidden));
             TRY(get_i32(r, v, "pooling_kernel_size", 1, 64, false, &c->vision_pool));
             TRY(get_i32(r, v, "mm_posemb_size", 1, 1 << 20, false, &c->vision_posemb));
+            /* the projection's input width is output_proj_dims; the embedder produces mm_embed_dim */
+            int proj = 3840;
+            TRY(get_i32(r, v, "output_proj_dims", 1, 65536, false, &proj));
+            if (proj != c->vision_hidden)
+                return g4_fail(r->err, G4_ERR_FORMAT, "%s: vision_config output_proj_dims %d != mm_embed_dim %d",
+                               r->name, proj, c->vision_hidden);
         }
         if (c->vision != G4_VISION_UNIFIED) {
             TRY(get_i32(r, v, "hidden_size", 1, 65536, false, &c->vision_hidden));

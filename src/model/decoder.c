@@ -94,11 +94,11 @@ size_t g4_dec_scratch_bytes(const struct g4_dec *dec, int n_batch, int64_t n_kv,
 }
 
 /* Input embeddings: token rows scaled by embd_scale (HF multiplies in the
- * weight dtype; for BF16 tables embd_scale is already bf16-rounded and the
- * product is rounded too), or caller rows taken as they are. */
+ * weight dtype: with bf16_act embd_scale is bf16-rounded and so is the
+ * product), or caller rows taken as they are. */
 static void embed(const struct g4_dec *dec, const struct g4_dec_batch *b, float *x) {
     int d = dec->n_embd;
-    int bf16 = dec->tok_embd.type == G4_TYPE_BF16;
+    int bf16 = dec->bf16_act; /* HF multiplies in bf16: the product is rounded */
     for (int i = 0; i < b->n; i++) {
         float *row = x + (size_t)i * d;
         if (b->embd && b->embd_mask && b->embd_mask[i]) {

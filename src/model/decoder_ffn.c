@@ -129,7 +129,7 @@ void g4_dec_ple_inputs(const struct g4_dec *dec, const struct g4_dec_batch *b, s
                        struct g4_pool *tp) {
     int n = b->n, P = dec->n_ple, d = dec->n_embd;
     int64_t tot = (int64_t)dec->n_layer * P;
-    int bf16 = dec->ple_embd.type == G4_TYPE_BF16;
+    int bf16 = dec->bf16_act;
     g4_dec_mm(dec, tp, &dec->ple_model_proj, s->x, n, d, s->ple, tot, s->tmp);
     float pscale = (float)pow((double)d, -0.5);
     for (size_t i = 0; i < (size_t)n * tot; i++) s->ple[i] *= pscale;

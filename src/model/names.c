@@ -194,6 +194,16 @@ g4_status g4_names_check(const struct g4_tensordir *d, const struct g4_config *c
             NEED(G4_W_PLE_PROJ, i, c->n_embd_per_layer, c->n_embd);
         }
     }
+    /* 12B unified embedders (spec 3.2 / 4): patch dim = (patch * pool)^2 * 3 */
+    if (c->vision == G4_VISION_UNIFIED && c->source == G4_SRC_HF) {
+        int64_t side = (int64_t)c->vision_patch * (c->vision_pool ? c->vision_pool : 1), pd = side * side * 3;
+        NEED(G4_W_VIS_PATCH_LN1_W, -1, pd, 1);
+        NEED(G4_W_VIS_PATCH_DENSE_W, -1, pd, c->vision_hidden);
+        NEED(G4_W_VIS_PATCH_DENSE_B, -1, c->vision_hidden, 1);
+        NEED(G4_W_VIS_POS_EMBD, -1, c->vision_hidden, 2 * (int64_t)c->vision_posemb);
+        NEED(G4_W_VIS_PROJ, -1, c->vision_hidden, c->n_embd);
+    }
+    if (c->audio == G4_AUDIO_FRAMES && c->source == G4_SRC_HF) NEED(G4_W_AUDIO_PROJ, -1, c->audio_hidden, c->n_embd);
 #undef NEED
     return G4_OK;
 }

@@ -12,7 +12,13 @@
  * "model.vision_embedder.*" + "model.embed_vision.embedding_projection.*", and
  * HF-module "model.embed_vision.{patch_*,pos_*}" +
  * "model.embed_vision.multimodal_embedder.embedding_projection.*") resolve to
- * the same field. */
+ * the same field.
+ *
+ * Binding a layer's weights in the forward pass:
+ *     const struct g4_tensor *wq = g4_names_find(&m->tensors, G4_W_ATTN_Q, il);
+ *     // wq->ne = {n_embd, n_head*head_dim}; NULL when the model has none
+ * Layouts agree across formats (HF [out, in] and GGUF both give ne = {in, out});
+ * norm weights differ: see g4_config.norm_plus_one. */
 #ifndef G4_MODEL_NAMES_H
 #define G4_MODEL_NAMES_H
 

@@ -117,11 +117,12 @@ static g4_status bind_vec(struct binder *bd, const float **out, enum g4_weight w
     return G4_OK;
 }
 
-/* sqrt(n) as the reference multiplies it: an f32 scalar cast to the table's
- * dtype (HF Gemma*ScaledWordEmbedding: embed_scale.to(weight.dtype); bf16
- * gives 62.0 for 3840). Quantized tables: f32, as llama.cpp does. */
-static float embed_scale(int64_t n, uint32_t type) {
+/* sqrt(n) as the reference multiplies it: HF casts the f32 scalar to the
+ * table's dtype (Gemma*ScaledWordEmbedding: embed_scale.to(weight.dtype);
+ * bf16 gives 62.0 for 3840); llama.cpp (every GGUF) uses sqrtf(n). */
+static float embed_scale(int64_t n, uint32_t type, bool gguf) {
     float s = (float)sqrt((double)n);
+    if (gguf) return s;
     if (type == G4_TYPE_BF16) return g4_round_bf16(s);
     if (type == G4_TYPE_F16) return g4_f16_to_f32(g4_f32_to_f16(s));
     return s;
@@ -255,7 +256,7 @@ static g4_status bind_all(struct binder *bd, struct g4_dec *dec) {
     dec->attn_softcap = 0;
     dec->v_norm = c->v_norm;
     TRY(bind_mat(bd, &dec->tok_embd, NULL, G4_W_TOKEN_EMBD, 0, c->n_vocab, d, 1, false));
-    dec->embd_scale = embed_scale(d, dec->tok_embd.type);
+    dec->embd_scale = embed_scale(d, dec->tok_embd.type, bd->gguf);
     /* HF runs a BF16 checkpoint in bf16: mirror its roundings (llama.cpp
      * computes GGUF models in f32, so GGUF files never set this) */
     dec->bf16_act = !bd->gguf && dec->tok_embd.type == G4_TYPE_BF16;
@@ -269,7 +270,7 @@ static g4_status bind_all(struct binder *bd, struct g4_dec *dec) {
         dec->n_vocab_ple = (int)c->n_vocab_per_layer;
         TRY(bind_mat(bd, &dec->ple_embd, NULL, G4_W_PLE_TOKEN_EMBD, 0,
                      c->n_vocab_per_layer, tot, 1, false));
-        dec->ple_embd_scale = embed_scale(P, dec->ple_embd.type);
+        dec->ple_embd_scale = embed_scale(P, dec->ple_embd.type, bd->gguf);
         TRY(bind_mat(bd, &dec->ple_model_proj, NULL, G4_W_PLE_MODEL_PROJ, 0, tot, d, 1, false));
         TRY(bind_vec(bd, &dec->ple_proj_norm, G4_W_PLE_PROJ_NORM, 0, P,
                      c->norm_plus_one, false));

@@ -295,6 +295,28 @@ static bool is_number(const char *s, size_t n) {
     return i == n;
 }
 
+/* A number that overflows a double (1e999) is kept as a string: every JSON
+ * parser can then read the arguments. */
+static bool finite_number(const char *s, size_t n) {
+    size_t i = 0;
+    long digits = 0, exp = 0; /* decimal digits before the point (no leading zeros), exponent */
+    bool lead = true;
+    if (i < n && s[i] == '-') i++;
+    for (; i < n && s[i] >= '0' && s[i] <= '9'; i++) {
+        if (s[i] != '0') lead = false;
+        if (!lead) digits++;
+    }
+    while (i < n && s[i] != 'e' && s[i] != 'E') i++;
+    if (i < n) {
+        i++;
+        bool neg = i < n && s[i] == '-';
+        if (i < n && (s[i] == '-' || s[i] == '+')) i++;
+        for (; i < n && exp < 100000; i++) exp = exp * 10 + (s[i] - '0');
+        if (neg) exp = -exp;
+    }
+    return digits + exp <= 300; /* locale-free: |x| < 1e300 */
+}
+
 static bool eq(const char *s, size_t n, const char *lit) { return n == strlen(lit) && memcmp(s, lit, n) == 0; }
 
 /* Emits a bare scalar: JSON literal or number as is, Python literals mapped,
@@ -306,7 +328,7 @@ static void bare_flush(P *p) {
     if (n == 0 || eq(s, n, "null") || eq(s, n, "None")) args_s(p, "null");
     else if (eq(s, n, "true") || eq(s, n, "True")) args_s(p, "true");
     else if (eq(s, n, "false") || eq(s, n, "False")) args_s(p, "false");
-    else if (is_number(s, n)) emit_text(p, G4_OUT_TOOL_ARGS, s, n);
+    else if (is_number(s, n) && finite_number(s, n)) emit_text(p, G4_OUT_TOOL_ARGS, s, n);
     else if (n >= 2 && s[0] == '\'' && s[n - 1] == '\'') args_jstr(p, s + 1, n - 2);
     else args_jstr(p, s, n);
 }
@@ -750,8 +772,9 @@ static void flush_hold_content(P *p) {
 
 static void cstart_step(P *p, enum tok t, const char *u, int n) {
     char c = (t == T_NONE && n == 1) ? u[0] : 0;
+    if (t == T_QUOTE || t == T_DROP || t == T_CHAN_CLOSE || t == T_CALL_CLOSE) return; /* stray markup */
     if (t != T_NONE) {
-        if (p->hold_nonws == 0 && t != T_QUOTE && t != T_DROP && t != T_CHAN_CLOSE) p->hold.n = 0;
+        if (p->hold_nonws == 0) p->hold.n = 0; /* whitespace before a call, a channel or the end */
         flush_hold_content(p);
         p->s = S_CONTENT;
         step(p, t, u, n);
@@ -957,6 +980,10 @@ void g4_outparse_free(struct g4_outparse *p) {
 
 int g4_outparse_n_tool_calls(const struct g4_outparse *p) { return p ? p->n_calls : 0; }
 
+bool g4_outparse_in_reasoning(const struct g4_outparse *p) {
+    return p && (p->s == S_REASON || p->s == S_CHAN_NAME);
+}
+
 g4_status g4_outparse_feed(struct g4_outparse *p, const char *text, size_t n, g4_error *err) {
     if (!p || (!text && n)) return g4_fail(err, G4_ERR_INVALID_ARG, "outparse: NULL argument");
     if (p->finished) return g4_fail(err, G4_ERR_INVALID_ARG, "outparse: feed after finish");
@@ -1009,94 +1036,4 @@ g4_status g4_outparse_finish(struct g4_outparse *p, bool length_cap, g4_error *e
     struct g4_outparse_event ev = {.type = G4_OUT_FINISH, .finish_reason = reason};
     p->cb(p->user, &ev);
     return G4_OK;
-}
-
-/* ---- one-shot convenience ------------------------------------------------- */
-
-struct collect {
-    struct buf content, reasoning, args;
-    json_t *calls; /* array of tool_call objects */
-    const char *finish;
-    g4_status st;
-};
-
-static void col_add(struct collect *c, struct buf *b, const char *s, size_t n) {
-    if (c->st != G4_OK) return;
-    if (b->n + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 64;
-        while (cap < b->n + n + 1) cap *= 2;
-        char *q = realloc(b->p, cap);
-        if (!q) {
-            c->st = G4_ERR_NOMEM;
-            return;
-        }
-        b->p = q;
-        b->cap = cap;
-    }
-    memcpy(b->p + b->n, s, n);
-    b->n += n;
-    b->p[b->n] = 0;
-}
-
-static void col_cb(void *user, const struct g4_outparse_event *ev) {
-    struct collect *c = user;
-    switch (ev->type) {
-    case G4_OUT_CONTENT: col_add(c, &c->content, ev->text, ev->len); break;
-    case G4_OUT_REASONING: col_add(c, &c->reasoning, ev->text, ev->len); break;
-    case G4_OUT_TOOL_START: {
-        json_t *call = json_pack("{s:s,s:s,s:{s:s,s:s}}", "id", ev->id, "type", "function", "function",
-                                 "name", ev->name, "arguments", "");
-        if (!call || json_array_append_new(c->calls, call) != 0) c->st = G4_ERR_NOMEM;
-        c->args.n = 0;
-        break;
-    }
-    case G4_OUT_TOOL_ARGS: col_add(c, &c->args, ev->text, ev->len); break;
-    case G4_OUT_TOOL_END: {
-        json_t *fn = json_object_get(json_array_get(c->calls, (size_t)ev->index), "function");
-        if (fn && json_object_set_new(fn, "arguments", json_stringn(c->args.p ? c->args.p : "", c->args.n)) != 0)
-            c->st = G4_ERR_NOMEM;
-        break;
-    }
-    case G4_OUT_ERROR: break;
-    case G4_OUT_FINISH: c->finish = ev->finish_reason; break;
-    }
-}
-
-g4_status g4_outparse_parse(const struct g4_outparse_opts *opts, const char *text, size_t n,
-                            bool length_cap, json_t **message, const char **finish_reason,
-                            g4_error *err) {
-    if (!message || (!text && n)) return g4_fail(err, G4_ERR_INVALID_ARG, "outparse: NULL argument");
-    *message = NULL;
-    struct collect c = {.calls = json_array(), .st = G4_OK};
-    struct g4_outparse *p = NULL;
-    g4_status st = c.calls ? G4_OK : g4_fail(err, G4_ERR_NOMEM, "outparse: out of memory");
-    if (st == G4_OK) st = g4_outparse_init(&p, opts, col_cb, &c, err);
-    if (st == G4_OK) st = g4_outparse_feed(p, text, n, err);
-    if (st == G4_OK) st = g4_outparse_finish(p, length_cap, err);
-    if (st == G4_OK && c.st != G4_OK) st = g4_fail(err, c.st, "outparse: out of memory");
-    json_t *msg = NULL;
-    if (st == G4_OK) {
-        size_t ncalls = json_array_size(c.calls);
-        msg = json_pack("{s:s}", "role", "assistant");
-        json_t *content = (c.content.n || !ncalls) ? json_stringn(c.content.p ? c.content.p : "", c.content.n)
-                                                    : json_null();
-        if (!msg || json_object_set_new(msg, "content", content) != 0) st = G4_ERR_NOMEM;
-        if (st == G4_OK && c.reasoning.n &&
-            json_object_set_new(msg, "reasoning_content", json_stringn(c.reasoning.p, c.reasoning.n)) != 0)
-            st = G4_ERR_NOMEM;
-        if (st == G4_OK && ncalls && json_object_set(msg, "tool_calls", c.calls) != 0) st = G4_ERR_NOMEM;
-        if (st != G4_OK) {
-            json_decref(msg);
-            msg = NULL;
-            g4_fail(err, st, "outparse: out of memory");
-        }
-    }
-    *message = msg;
-    if (finish_reason) *finish_reason = c.finish;
-    g4_outparse_free(p);
-    json_decref(c.calls);
-    free(c.content.p);
-    free(c.reasoning.p);
-    free(c.args.p);
-    return st;
 }

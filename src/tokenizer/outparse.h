@@ -81,6 +81,11 @@ g4_status g4_outparse_finish(struct g4_outparse *p, bool length_cap, g4_error *e
 /* Number of tool calls started so far. */
 int g4_outparse_n_tool_calls(const struct g4_outparse *p);
 
+/* True while the parser is inside the thought channel (after `<|channel>`,
+ * before `<channel|>`). Feed one token's text, then ask: the server counts
+ * completion_tokens_details.reasoning_tokens this way. */
+bool g4_outparse_in_reasoning(const struct g4_outparse *p);
+
 /* One-shot convenience: parses a complete output into an OpenAI assistant
  * message {"role":"assistant","content":str|null,
  * ["reasoning_content":str,] ["tool_calls":[{id,type,function:{name,

@@ -24,7 +24,7 @@ static void cb(void *user, const struct g4_outparse_event *ev) {
         a->args[a->n] = 0;
     }
     if (ev->type == G4_OUT_TOOL_END) {
-        json_t *j = json_loadb(a->args ? a->args : "", a->n, JSON_ALLOW_NUL, NULL);
+        json_t *j = json_loadb(a->args ? a->args : "", a->n, JSON_ALLOW_NUL | JSON_DECODE_INT_AS_REAL, NULL);
         if (!j || !json_is_object(j)) abort();
         json_decref(j);
         a->n = 0;

@@ -18,3 +18,7 @@ for bad in '[1]' '{"messages":[{"role":"user","content":"a"},{"role":"user","con
     echo "FAIL template:reject $bad"; else echo "PASS template:reject"; fi
 done
 if "$G4" template --format nope </dev/null >/dev/null 2>&1; then echo "FAIL template:bad-format"; else echo "PASS template:bad-format"; fi
+if "$G4" template </dev/null >/dev/null 2>&1; then echo "FAIL template:no-format"; else echo "PASS template:no-format"; fi
+if "$G4" template --format gemma3 -m x.gguf </dev/null >/dev/null 2>&1; then echo "FAIL template:format-and-model"; else echo "PASS template:format-and-model"; fi
+if echo '{"messages":[{"role":"user","content":"a"}]}' | "$G4" template -m /nonexistent.gguf >/dev/null 2>&1; then
+  echo "FAIL template:missing-model"; else echo "PASS template:missing-model"; fi

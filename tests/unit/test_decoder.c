@@ -15,10 +15,10 @@
  *     (which can flip a bf16 rounding) does not fail the test);
  *   - prefill in one chunk == several chunks == token by token;
  *   - 32 greedy tokens (suppress_tokens applied, stop at EOS) identical to
- *     HF generate() (for BF16 models up to an exact tie of HF's top two,
- *     which bit-exact emulation reproduces; a kernel that changes the f32
- *     summation order of bf16 dots may flip a rounding and needs this
- *     relaxed to a gap of a few bf16 ulps).
+ *     HF generate(); for BF16 models up to a divergence at a step where HF's
+ *     top two are within one bf16 ulp (0.0625 for logits in [16, 32)): HF's cached
+ *     decode sums attention over fewer keys than its full forward, which
+ *     alone moves a logit by an ulp.
  * G4_TEST_VERBOSE=1 prints the measured errors. */
 #include "test.h"
 
@@ -115,8 +115,9 @@ static int32_t argmax_allowed(const float *l, int V, const int32_t *sup, size_t 
     return best;
 }
 
-/* Greedy continuation vs greedy.json. Near-ties (HF's top-2 gap below
- * tie_gap) end the comparison: past one, either continuation is right. */
+/* Greedy continuation vs greedy.json. A different token where HF's top-2
+ * gap is <= tie_gap (a near-tie) ends the comparison: past it, either
+ * continuation is right. */
 static void check_greedy(g4_model *m, const char *dir, float tie_gap, const char *label) {
     char path[512];
     snprintf(path, sizeof path, "%s/greedy.json", dir);
@@ -141,8 +142,8 @@ static void check_greedy(g4_model *m, const char *dir, float tie_gap, const char
             float gap;
             int32_t t = argmax_allowed(lg, V, sup, ns, &gap);
             double hf_gap = json_real_value(json_array_get(gaps, i));
-            if (hf_gap < tie_gap) break;
-            CHECKF(t == want[i], "%s: greedy token %zu is %d, HF %d", label, i, t, want[i]);
+            if (t != want[i] && hf_gap <= tie_gap) break; /* diverged at a near-tie: both right */
+            CHECKF(t == want[i], "%s: greedy token %zu is %d, HF %d (HF top-2 gap %g)", label, i, t, want[i], hf_gap);
             if (t != want[i]) break;
             int stop = 0;
             for (size_t k = 0; k < ne; k++) stop |= t == eos[k];
@@ -157,12 +158,57 @@ static void check_greedy(g4_model *m, const char *dir, float tie_gap, const char
     json_decref(g);
 }
 
-/* One fixture: dir holds meta.json, input_ids.json and the logits; `file`
- * (NULL = the HF directory itself) is what gets loaded. */
-static void check_model(const char *name, const char *file, int greedy) {
+/* One model file of a fixture against its reference logits. lossy: a
+ * quantized copy with no reference of its own (only run, finite logits;
+ * the top-1 agreement is printed in verbose mode). */
+static void check_file(const char *dir, const char *file, const char *label, const int32_t *ids, size_t n,
+                       const float *ref, size_t V, double atol, int bf16, int lossy, int greedy) {
+    char path[512];
+    if (file)
+        snprintf(path, sizeof path, "%s/%s", dir, file);
+    else
+        snprintf(path, sizeof path, "%s", dir);
+    const char *paths[1] = {path};
+    g4_model *m = NULL;
+    g4_error err;
+    g4_status st = g4_model_load(paths, 1, NULL, &m, &err);
+    CHECKF(st == G4_OK, "%s: load: %s", label, err.message);
+    if (st != G4_OK) return;
+    float *one = eval_all(m, ids, n, 64, n);   /* one chunk */
+    float *chunks = eval_all(m, ids, n, 7, n); /* the engine cuts chunks of 7 */
+    float *single = eval_all(m, ids, n, 7, 1); /* token by token */
+    if (one && chunks && single) {
+        float e = max_abs_diff(one, ref, n * V);
+        float ec = max_abs_diff(one, chunks, n * V), es = max_abs_diff(one, single, n * V);
+        size_t agree = 0;
+        for (size_t t = 0; t < n; t++) {
+            size_t a = 0, b = 0;
+            for (size_t v = 1; v < V; v++) {
+                if (one[t * V + v] > one[t * V + a]) a = v;
+                if (ref[t * V + v] > ref[t * V + b]) b = v;
+            }
+            agree += a == b;
+        }
+        if (verbose())
+            printf("  %s: max |logit - HF| %.3g (tol %.3g), top-1 %zu/%zu; chunked %.3g, token-by-token %.3g\n",
+                   label, e, lossy ? 0.0 : atol, agree, n, ec, es);
+        if (lossy)
+            CHECKF(e == e && e < 1e3f, "%s: logits not finite", label);
+        else
+            CHECKF(e <= atol, "%s: max |logit - HF| = %g > %g", label, e, atol);
+        /* same weights and kernels; only the matmul's blocking may change
+         * with the row count: a few f32 ulps of O(10) logits */
+        CHECKF(ec <= 1e-4f && es <= 1e-4f, "%s: chunked %g, token-by-token %g", label, ec, es);
+    }
+    free(one), free(chunks), free(single);
+    if (greedy && !lossy) check_greedy(m, dir, bf16 ? 0.07f : 0.0f, label);
+    g4_model_free(m);
+}
+
+/* One fixture: the HF directory and every GGUF copy meta.json lists. */
+static void check_model(const char *name) {
     char dir[256], path[512], label[300];
     snprintf(dir, sizeof dir, "%s/%s", fix_root(), name);
-    snprintf(label, sizeof label, "%s%s%s", name, file ? "/" : "", file ? file : "");
     snprintf(path, sizeof path, "%s/meta.json", dir);
     json_t *meta = load_json(path);
     if (!meta) return;
@@ -178,63 +224,38 @@ static void check_model(const char *name, const char *file, int greedy) {
     int32_t *ids = jids ? json_ids(jids, &n) : NULL;
     snprintf(path, sizeof path, "%s/%s", dir, lfile ? lfile : "?");
     float *ref = load_f32(path, T * V);
-    g4_model *m = NULL;
-    g4_error err;
-    if (file)
-        snprintf(path, sizeof path, "%s/%s", dir, file);
-    else
-        snprintf(path, sizeof path, "%s", dir);
-    const char *paths[1] = {path};
-    g4_status st = g4_model_load(paths, 1, NULL, &m, &err);
-    CHECKF(st == G4_OK, "%s: load: %s", label, err.message);
-    if (st == G4_OK && ref && ids && n == T) {
-        float *one = eval_all(m, ids, n, 64, n);   /* one chunk */
-        float *chunks = eval_all(m, ids, n, 7, n); /* the engine cuts chunks of 7 */
-        float *single = eval_all(m, ids, n, 7, 1); /* token by token */
-        if (one && chunks && single) {
-            float e = max_abs_diff(one, ref, T * V);
-            float ec = max_abs_diff(one, chunks, T * V), es = max_abs_diff(one, single, T * V);
-            if (verbose()) printf("  %s: max |logit - HF| %.3g (tol %.3g); chunked %.3g, token-by-token %.3g\n", label,
-                                  e, atol, ec, es);
-            CHECKF(e <= atol, "%s: max |logit - HF| = %g > %g", label, e, atol);
-            /* same weights and kernels; only the matmul's blocking may change
-             * with the row count: a few f32 ulps of O(10) logits */
-            CHECKF(ec <= 1e-4f && es <= 1e-4f, "%s: chunked %g, token-by-token %g", label, ec, es);
+    if (ref && ids && n == T) {
+        check_file(dir, NULL, name, ids, n, ref, V, atol, bf16, 0, 1);
+        json_t *gg = json_object_get(meta, "gguf");
+        const char *file;
+        json_t *info;
+        json_object_foreach(gg, file, info) {
+            json_t *ll = json_object_get(info, "lossless");
+            int lossy = ll ? !json_is_true(ll) : strstr(file, "q8_0") != NULL;
+            snprintf(label, sizeof label, "%s/%s", name, file);
+            check_file(dir, file, label, ids, n, ref, V, atol, 0, lossy, 1);
         }
-        free(one), free(chunks), free(single);
-        if (greedy) check_greedy(m, dir, bf16 ? 1e-6f : 0.0f, label);
     }
-    g4_model_free(m);
     free(ids), free(ref);
     json_decref(jids);
     json_decref(meta);
 }
 
-static void test_gemma3_text(void) { check_model("gemma3_text", NULL, 1); }
-static void test_gemma3_text_gguf(void) { check_model("gemma3_text", "model-f32.gguf", 1); }
-static void test_gemma3_text_bf16(void) { check_model("gemma3_text_bf16", NULL, 1); }
-static void test_gemma4_unified(void) { check_model("gemma4_unified", NULL, 1); }
-static void test_gemma4_unified_gguf(void) { check_model("gemma4_unified", "model-f32.gguf", 1); }
-static void test_gemma4_unified_bf16(void) { check_model("gemma4_unified_bf16", NULL, 1); }
-static void test_gemma4_e2b(void) { check_model("gemma4_e2b", NULL, 1); }
-static void test_gemma4_e2b_gguf(void) { check_model("gemma4_e2b", "model-f32.gguf", 1); }
-static void test_gemma4_moe(void) { check_model("gemma4_moe", NULL, 1); }
-static void test_gemma4_moe_gguf(void) { check_model("gemma4_moe", "model-f32.gguf", 1); }
-static void test_gemma4_31b(void) { check_model("gemma4_31b", NULL, 1); }
-static void test_gemma4_31b_gguf(void) { check_model("gemma4_31b", "model-f32.gguf", 1); }
+static void test_gemma3_text(void) { check_model("gemma3_text"); }
+static void test_gemma3_text_bf16(void) { check_model("gemma3_text_bf16"); }
+static void test_gemma4_unified(void) { check_model("gemma4_unified"); }
+static void test_gemma4_unified_bf16(void) { check_model("gemma4_unified_bf16"); }
+static void test_gemma4_e2b(void) { check_model("gemma4_e2b"); }
+static void test_gemma4_moe(void) { check_model("gemma4_moe"); }
+static void test_gemma4_31b(void) { check_model("gemma4_31b"); }
 
 int main(void) {
     RUN(test_gemma3_text);
-    RUN(test_gemma3_text_gguf);
     RUN(test_gemma3_text_bf16);
     RUN(test_gemma4_unified);
-    RUN(test_gemma4_unified_gguf);
     RUN(test_gemma4_unified_bf16);
     RUN(test_gemma4_e2b);
-    RUN(test_gemma4_e2b_gguf);
     RUN(test_gemma4_moe);
-    RUN(test_gemma4_moe_gguf);
     RUN(test_gemma4_31b);
-    RUN(test_gemma4_31b_gguf);
     return test_done();
 }

@@ -13,6 +13,7 @@
  * exact value (u = 2^-24; standard recursive-summation bound). See tol_dot(). */
 #include "core/fp16.h"
 #include "core/threadpool.h"
+#include "io/gguf.h"
 #include "kernels/kernels.h"
 #include "test.h"
 
@@ -52,6 +53,7 @@ static void scale_fields(uint32_t type, int off[3]) {
     case G4_TYPE_Q6_K: off[0] = 208; break;
     case G4_TYPE_Q2_K: off[0] = 80; off[1] = 82; break;
     case G4_TYPE_Q3_K: off[0] = 108; break;
+    case G4_TYPE_TQ2_0: off[0] = 64; break;
     default: break;
     }
 }
@@ -71,9 +73,11 @@ static void fill_weights(uint32_t type, uint8_t *w, int64_t N, int64_t K, size_t
         else {
             int off[3];
             scale_fields(type, off);
-            for (int64_t b = 0; b < K / tr->blck; b++)
+            for (int64_t b = 0; b < K / tr->blck; b++) {
+                if (type == G4_TYPE_MXFP4) row[b * tr->size] = (uint8_t)(118 + rnd64() % 8); /* e8m0: 2^-9..2^-2 */
                 for (int f = 0; f < 3 && off[f] >= 0; f++)
                     put_f16(row + b * tr->size + off[f], rndf(0.002f, 0.05f) * (f == 0 && rnd64() % 4 == 0 ? -1 : 1));
+            }
         }
     }
 }
@@ -106,10 +110,10 @@ static void min_offsets(uint32_t type, const uint8_t *row, int64_t K, float *off
 /* Activations as the kernel sees them: x itself, or its Q8 rows dequantized. */
 static void act_seen(uint32_t at, const void *q, const float *x, int64_t K, float *out) {
     if (at == G4_TYPE_Q8_0) {
-        const struct g4k_q8_0 *b = q;
+        const struct g4_block_q8_0 *b = q;
         for (int64_t k = 0; k < K; k++) out[k] = g4_f16_to_f32(b[k / 32].d) * b[k / 32].qs[k % 32];
     } else if (at == G4_TYPE_Q8_K) {
-        const struct g4k_q8_K *b = q;
+        const struct g4_block_q8_K *b = q;
         for (int64_t k = 0; k < K; k++) out[k] = b[k / 256].d * b[k / 256].qs[k % 256];
     } else
         memcpy(out, x, sizeof(float) * (size_t)K);
@@ -138,35 +142,31 @@ static const struct mm_case mm_cases[] = {
     {G4_TYPE_Q5_K, 256}, {G4_TYPE_Q5_K, 512},
     {G4_TYPE_Q6_K, 256}, {G4_TYPE_Q6_K, 768},
     {G4_TYPE_IQ4_XS, 256}, {G4_TYPE_IQ4_XS, 512},
-    {G4_TYPE_Q2_K, 512}, {G4_TYPE_Q3_K, 512}, /* dequantize path (no direct dot) */
+    {G4_TYPE_Q2_K, 256}, {G4_TYPE_Q2_K, 512}, {G4_TYPE_Q3_K, 256}, {G4_TYPE_Q3_K, 768},
+    {G4_TYPE_TQ2_0, 512}, {G4_TYPE_MXFP4, 96}, /* dequantize path (no direct dot) */
 };
 
 /* One case on one table: M in 1..9, N odd, both activation modes. */
-static void run_mm_case(const struct g4_kernels *kt, const struct mm_case *c, struct g4_pool *pool) {
-    const int64_t K = c->K, N = 19, YS = N + 3;
-    const struct g4_type_traits *tr = g4_type_traits(c->type);
-    uint64_t rb64 = 0;
-    if (!g4_row_bytes(c->type, (uint64_t)K, &rb64)) {
-        CHECKF(0, "bad case %s K=%lld", tr->name, (long long)K);
-        return;
-    }
-    const size_t rb = (size_t)rb64 + 8; /* padded rows: w_row_bytes > row size */
-    uint8_t *w = malloc(rb * (size_t)N);
+/* Checks matmul of N weight rows (w, rb bytes apart) of `type` on table kt
+ * against the double oracle, for M in 1..9 and both activation modes. */
+static void check_matmul(const struct g4_kernels *kt, uint32_t type, const uint8_t *w, size_t rb, int64_t N, int64_t K,
+                         struct g4_pool *pool, const int64_t *Ms, size_t n_ms) {
+    const int64_t YS = N + 3;
+    const struct g4_type_traits *tr = g4_type_traits(type);
     float *wd = malloc(sizeof(float) * (size_t)(N * K)), *off = calloc((size_t)(N * K), sizeof(float));
-    fill_weights(c->type, w, N, K, rb);
     bool have_dq = true;
     for (int64_t n = 0; n < N; n++) {
-        have_dq &= g4_dequantize(c->type, w + n * rb, wd + n * K, K);
-        if (has_min(c->type)) min_offsets(c->type, w + n * rb, K, off + n * K);
+        have_dq &= g4_dequantize(type, w + n * rb, wd + n * K, K);
+        if (has_min(type)) min_offsets(type, w + n * rb, K, off + n * K);
     }
     if (!have_dq) { /* dequantizer does not know the type: nothing to compare with */
         CHECKF(tr->supported == false, "%s: dequantize failed", tr->name);
-        free(w); free(wd); free(off);
+        free(wd); free(off);
         return;
     }
-    const int64_t Ms[] = {1, 2, 5, 9};
+    const struct mm_case cc = {type, K}, *c = &cc;
     for (int f32_act = 0; f32_act <= 1; f32_act++)
-        for (size_t mi = 0; mi < G4_ARRAY_LEN(Ms); mi++) {
+        for (size_t mi = 0; mi < n_ms; mi++) {
             const int64_t M = Ms[mi], XS = K + 1;
             float *x = malloc(sizeof(float) * (size_t)(M * XS)), *y = malloc(sizeof(float) * (size_t)(M * YS));
             float *xs = malloc(sizeof(float) * (size_t)K);
@@ -221,7 +221,23 @@ static void run_mm_case(const struct g4_kernels *kt, const struct mm_case *c, st
             }
             free(a.wdata); free(x); free(y); free(xs);
         }
-    free(w); free(wd); free(off);
+    free(wd); free(off);
+}
+
+/* One table case: random weights, N odd, M = 1..9, padded rows. */
+static void run_mm_case(const struct g4_kernels *kt, const struct mm_case *c, struct g4_pool *pool) {
+    const int64_t K = c->K, N = 19;
+    uint64_t rb64 = 0;
+    if (!g4_row_bytes(c->type, (uint64_t)K, &rb64)) {
+        CHECKF(0, "bad case %s K=%lld", g4_type_name(c->type), (long long)K);
+        return;
+    }
+    const size_t rb = (size_t)rb64 + 8; /* padded rows: w_row_bytes > row size */
+    uint8_t *w = malloc(rb * (size_t)N);
+    fill_weights(c->type, w, N, K, rb);
+    static const int64_t Ms[] = {1, 2, 5, 9};
+    check_matmul(kt, c->type, w, rb, N, K, pool, Ms, G4_ARRAY_LEN(Ms));
+    free(w);
 }
 
 static void test_matmul_all_types(void) {
@@ -235,16 +251,105 @@ static void test_matmul_all_types(void) {
     g4_pool_free(pool);
 }
 
+/* Real weights: the first 2-D tensor of every type in the Gemma 3 270M
+ * GGUF (the first 21 rows, which covers an odd N), on every table. Real
+ * block scales and quant statistics, not just random bytes. */
+static void test_matmul_real_gguf(void) {
+    const char *path = test_gemma3_gguf();
+    if (!path) {
+        fprintf(stderr, "test_matmul_real_gguf: model absent, nothing to check\n");
+        return;
+    }
+    struct gguf_file g;
+    g4_error err;
+    if (gguf_open(&g, path, &err) != G4_OK) {
+        CHECKF(0, "%s", err.message);
+        return;
+    }
+    const struct g4_kernels *ks[8];
+    const int nk = g4_kernels_list(ks, 8);
+    struct g4_pool *pool = NULL;
+    CHECK(g4_pool_init(&pool, 2, NULL) == G4_OK);
+    bool seen[G4_TYPE_COUNT] = {0};
+    int n_types = 0;
+    for (uint64_t i = 0; i < g.n_tensors; i++) {
+        const struct gguf_tensor_info *t = &g.tensors[i];
+        if (t->n_dims != 2 || t->type >= G4_TYPE_COUNT || seen[t->type]) continue;
+        seen[t->type] = true;
+        n_types++;
+        uint64_t rb;
+        CHECK(g4_row_bytes(t->type, (uint64_t)t->ne[0], &rb));
+        static const int64_t Ms[] = {1, 3};
+        for (int k = 0; k < nk; k++)
+            check_matmul(ks[k], t->type, t->data, (size_t)rb, G4_MIN(t->ne[1], (int64_t)21), t->ne[0], pool, Ms, 2);
+    }
+    CHECK(n_types >= 2);
+    g4_pool_free(pool);
+    gguf_close(&g);
+}
+
+/* The optional `matmul` tile entry: the driver must use a tile that accepts
+ * (the output then comes only from it) and fall back to vec_dot when the
+ * tile declines, having written nothing. */
+static int tile_calls;
+static bool tile_decline(const struct g4_matmul_args *a, const void *xq, size_t xrb, int64_t n0, int64_t n1) {
+    tile_calls++;
+    return false;
+}
+static bool tile_fill_42(const struct g4_matmul_args *a, const void *xq, size_t xrb, int64_t n0, int64_t n1) {
+    tile_calls++;
+    for (int64_t m = 0; m < a->M; m++)
+        for (int64_t n = n0; n < n1; n++) a->y[m * a->y_stride + n] = 42.0f;
+    return true;
+}
+
+static void test_matmul_tile_hook(void) {
+    struct g4_kernels k = *g4_kernels_get("ref");
+    enum { N = 19, K = 64, M = 3, RB = 68 + 2 }; /* padded rows */
+    _Alignas(4) uint8_t w[N * RB];
+    fill_weights(G4_TYPE_Q8_0, w, N, K, RB);
+    float x[M * K], y[M * N], y_ref[M * N];
+    for (int i = 0; i < M * K; i++) x[i] = rndf(-1, 1);
+    _Alignas(4) uint8_t scratch[M * 68];
+    struct g4_matmul_args a = {.type = G4_TYPE_Q8_0, .w = w, .w_row_bytes = RB, .N = N, .K = K, .M = M,
+                               .x = x, .x_stride = K, .y = y_ref, .y_stride = N, .wdata = scratch};
+    CHECK(g4_matmul_check(&k, &a, sizeof(scratch), NULL) == G4_OK);
+    g4_matmul(NULL, &k, &a);
+    k.type[G4_TYPE_Q8_0].matmul = tile_decline;
+    a.y = y;
+    tile_calls = 0;
+    for (int i = 0; i < M * N; i++) y[i] = NAN;
+    g4_matmul(NULL, &k, &a);
+    CHECK(tile_calls > 0);
+    for (int m = 0; m < M; m++)
+        for (int n = 0; n < N; n++) CHECK(y[m * N + n] == y_ref[m * N + n]);
+    k.type[G4_TYPE_Q8_0].matmul = tile_fill_42;
+    tile_calls = 0;
+    g4_matmul(NULL, &k, &a);
+    CHECK(tile_calls > 0);
+    for (int m = 0; m < M; m++)
+        for (int n = 0; n < N; n++) CHECK(y[m * N + n] == 42.0f);
+}
+
 static void test_matmul_check_rejects(void) {
     const struct g4_kernels *kt = g4_kernels();
     float x[64] = {0}, y[4];
-    uint8_t w[256] = {0};
+    _Alignas(4) uint8_t w[256] = {0};
     struct g4_matmul_args a = {.type = G4_TYPE_Q4_0, .w = w, .w_row_bytes = 18, .N = 1, .K = 48, .M = 1,
                                .x = x, .x_stride = 64, .y = y, .y_stride = 4};
     g4_error err;
     CHECK(g4_matmul_check(kt, &a, 0, &err) == G4_ERR_INVALID_ARG); /* K % 32 */
     a.K = 32;
     CHECK(g4_matmul_check(kt, &a, 0, &err) == G4_ERR_INVALID_ARG); /* no scratch */
+    float scratch[16];
+    a.wdata = scratch;
+    CHECK(g4_matmul_check(kt, &a, sizeof(scratch), &err) == G4_OK);
+    a.w = w + 1; /* misaligned f16 scales */
+    CHECK(g4_matmul_check(kt, &a, sizeof(scratch), &err) == G4_ERR_INVALID_ARG);
+    a.w = w;
+    a.w_row_bytes = 19;
+    CHECK(g4_matmul_check(kt, &a, sizeof(scratch), &err) == G4_ERR_INVALID_ARG);
+    a.w_row_bytes = 18;
     a.type = 99;
     CHECK(g4_matmul_check(kt, &a, 0, &err) == G4_ERR_UNSUPPORTED);
     a.type = G4_TYPE_Q4_K;
@@ -306,38 +411,54 @@ static void test_rmsnorm(void) {
     }
 }
 
+/* x (rotated from x0) against the double formula; padding and identity
+ * pairs must be untouched. */
+static void check_rope(const char *what, const float *x, const float *x0, const float *inv, int64_t D, int64_t nh,
+                       int64_t hs, int32_t pos) {
+    const int64_t half = D / 2;
+    int bad = 0;
+    for (int64_t h = 0; h < nh; h++)
+        for (int64_t i = 0; i < half; i++) {
+            const float *a0 = x0 + h * hs;
+            const float th = (float)pos * inv[i];
+            const double c = cos((double)th), s = sin((double)th);
+            const double r0 = a0[i] * c - a0[i + half] * s, r1 = a0[i + half] * c + a0[i] * s;
+            /* c, s rounded to float, two products and a sum: 4u of the terms */
+            const double tol = 8 * U * (fabs(a0[i]) + fabs(a0[i + half])) + 1e-30;
+            if ((!(fabs(x[h * hs + i] - r0) <= tol) || !(fabs(x[h * hs + i + half] - r1) <= tol)) && bad++ < 3)
+                CHECKF(0, "%s D=%lld pos=%d h=%lld i=%lld", what, (long long)D, pos, (long long)h, (long long)i);
+        }
+    for (int64_t h = 0; h < nh; h++) /* padding between heads untouched */
+        CHECK(memcmp(x + h * hs + D, x0 + h * hs + D, 4 * (size_t)(hs - D)) == 0);
+    if (D == 512) /* identity pairs bit-exact */
+        CHECK(memcmp(x + 64, x0 + 64, 4 * 192) == 0 && memcmp(x + 320, x0 + 320, 4 * 192) == 0);
+}
+
 static void test_rope(void) {
     /* Gemma 4 full layer (proportional: 64 of 256 pairs rotated) and sliding layer */
     const int64_t dims[] = {512, 256, 64, 6};
+    const int32_t poss[] = {0, 1, 17, 1023, 131071};
     FOR_EACH_TABLE(kt) {
+        char what[64];
         for (size_t di = 0; di < G4_ARRAY_LEN(dims); di++) {
             const int64_t D = dims[di], half = D / 2, nh = 3, hs = D + 5;
             float *inv = malloc(4 * (size_t)half), *x = malloc(4 * (size_t)(nh * hs)), *x0 = malloc(4 * (size_t)(nh * hs));
+            float *cs = malloc(8 * (size_t)half);
             g4_rope_inv_freq(inv, D, D == 512 ? 64 : half, D == 512 ? 1e6f : 1e4f, 1.0f);
             if (D == 512) CHECK(inv[63] > 0 && inv[64] == 0 && inv[255] == 0);
-            const int32_t poss[] = {0, 1, 17, 1023, 131071};
             for (size_t pi = 0; pi < G4_ARRAY_LEN(poss); pi++) {
                 fill_act(x0, nh * hs, 2.0f);
                 memcpy(x, x0, 4 * (size_t)(nh * hs));
                 kt->rope(x, nh, D, hs, poss[pi], inv);
-                int bad = 0;
-                for (int64_t h = 0; h < nh; h++)
-                    for (int64_t i = 0; i < half; i++) {
-                        const float *a0 = x0 + h * hs;
-                        const float th = (float)poss[pi] * inv[i];
-                        const double c = cos((double)th), s = sin((double)th);
-                        const double r0 = a0[i] * c - a0[i + half] * s, r1 = a0[i + half] * c + a0[i] * s;
-                        /* c, s rounded to float, two products and a sum: 4u of the terms */
-                        const double tol = 8 * U * (fabs(a0[i]) + fabs(a0[i + half])) + 1e-30;
-                        if ((!(fabs(x[h * hs + i] - r0) <= tol) || !(fabs(x[h * hs + i + half] - r1) <= tol)) && bad++ < 3)
-                            CHECKF(0, "%s rope D=%lld pos=%d h=%lld i=%lld", kt->name, (long long)D, poss[pi], (long long)h, (long long)i);
-                    }
-                for (int64_t h = 0; h < nh; h++) /* padding between heads untouched */
-                    CHECK(memcmp(x + h * hs + D, x0 + h * hs + D, 4 * (size_t)(hs - D)) == 0);
-                if (D == 512) /* identity pairs bit-exact */
-                    CHECK(memcmp(x + 64, x0 + 64, 4 * 192) == 0 && memcmp(x + 320, x0 + 320, 4 * 192) == 0);
+                snprintf(what, sizeof(what), "%s rope", kt->name);
+                check_rope(what, x, x0, inv, D, nh, hs, poss[pi]);
+                memcpy(x, x0, 4 * (size_t)(nh * hs));
+                g4_rope_cos_sin(cs, poss[pi], inv, half);
+                kt->rope_cs(x, nh, D, hs, cs);
+                snprintf(what, sizeof(what), "%s rope_cs", kt->name);
+                check_rope(what, x, x0, inv, D, nh, hs, poss[pi]);
             }
-            free(inv); free(x); free(x0);
+            free(inv); free(x); free(x0); free(cs);
         }
     }
 }
@@ -369,8 +490,9 @@ static void test_softmax_and_pointwise(void) {
             int bad = 0;
             for (int64_t i = 0; i < n; i++) {
                 const double ref = exp((double)x[i] - mx) / sum;
-                /* exp (a few ulp in SIMD), n-term sum, one division */
-                const double tol = (n + 32.0) * U * ref + 1e-45;
+                /* exp (a few ulp in SIMD), n-term sum, one division; SIMD exp
+                   may flush results below FLT_MIN (1.2e-38) to zero */
+                const double tol = (n + 32.0) * U * ref + 1.2e-38;
                 if (!(fabs(y[i] - ref) <= tol) && bad++ < 3) CHECKF(0, "%s softmax n=%lld [%lld] %.9g vs %.9g", kt->name, (long long)n, (long long)i, y[i], ref);
             }
             for (int64_t i = 0; i < n; i++) {
@@ -403,6 +525,39 @@ static void test_softmax_and_pointwise(void) {
         kt->softmax(z, 3);
         CHECK(z[0] == 0 && z[1] == 0 && z[2] == 0);
     }
+}
+
+/* Dense sweep of gelu_tanh and softcap (cap 30, the Gemma logit cap) over
+ * -30..30 in 1/1024 steps plus tiny magnitudes, where SIMD tanh/exp
+ * approximations (polynomial branch switch at |x| = 0.625, exp overflow)
+ * are most likely to slip. Same ulp-based bounds as above. */
+static void test_gelu_softcap_sweep(void) {
+    enum { NG = 61440 + 64 };
+    float *x = malloc(sizeof(float) * NG), *y = malloc(sizeof(float) * NG);
+    for (int i = 0; i < 61440; i++) x[i] = -30.0f + (float)i / 1024.0f;
+    for (int i = 0; i < 64; i++) x[61440 + i] = (i % 2 ? -1.0f : 1.0f) * powf(10.0f, -30.0f + 0.45f * (float)i);
+    FOR_EACH_TABLE(kt) {
+        kt->gelu_tanh(y, x, NG);
+        int bad = 0;
+        for (int i = 0; i < NG; i++) {
+            const double xd = x[i];
+            const double ref = 0.5 * xd * (1 + tanh(0.7978845608028654 * (xd + 0.044715 * xd * xd * xd)));
+            if (!(fabs(y[i] - ref) <= 8 * U * fabs(ref) + 2 * U * fabs(xd) + 1e-37) && bad++ < 3)
+                CHECKF(0, "%s gelu(%.9g) = %.9g, ref %.9g", kt->name, x[i], y[i], ref);
+        }
+        kt->softcap(y, x, 30.0f, NG);
+        bad = 0;
+        for (int i = 0; i < NG; i++) {
+            const double ref = 30.0 * tanh((double)x[i] / 30.0);
+            if (!(fabs(y[i] - ref) <= 12 * U * fabs(ref) + 1e-37) && bad++ < 3)
+                CHECKF(0, "%s softcap(%.9g) = %.9g, ref %.9g", kt->name, x[i], y[i], ref);
+        }
+        float big[3] = {1e4f, -1e4f, 0.0f};
+        kt->softcap(big, big, 30.0f, 3);
+        CHECK(big[0] == 30.0f && big[1] == -30.0f && big[2] == 0.0f);
+    }
+    free(x);
+    free(y);
 }
 
 /* ---- attention ---- */
@@ -519,6 +674,64 @@ static void test_attention(void) {
         for (size_t i = 0; i < G4_ARRAY_LEN(cases); i++) run_attn_case(kt, &cases[i]);
 }
 
+/* f32 -> f16 / bf16 rows: bit-exact against core/fp16.h (the casts numpy and
+ * torch do), over random values, halfway cases and specials. */
+static void test_cvt_row(void) {
+    enum { N = 1003 };
+    float *x = malloc(sizeof(float) * N);
+    uint16_t *got = malloc(2 * N);
+    float *f = malloc(sizeof(float) * N);
+    for (int i = 0; i < N; i++) {
+        uint32_t u = (uint32_t)rnd64();
+        if (i % 3 == 0) u &= 0x8fffffffu; /* small magnitudes: f16 subnormals, underflow */
+        if (i % 7 == 0) u = (u & 0xffff0000u) | 0x8000u; /* bf16 halfway */
+        if (i % 11 == 0) u = (u & 0xffffe000u) | 0x1000u; /* f16 halfway */
+        memcpy(&x[i], &u, 4);
+        if (isnan(x[i])) x[i] = NAN; /* canonical NaN: payloads may differ */
+    }
+    const float specials[] = {0.0f, -0.0f, INFINITY, -INFINITY, 65504.0f, 65520.0f, -65519.0f, 5.96e-8f, 1e-45f, 3.4e38f};
+    for (size_t i = 0; i < G4_ARRAY_LEN(specials); i++) x[i * 13] = specials[i];
+    FOR_EACH_TABLE(kt) {
+        kt->cvt_row(got, G4_TYPE_F16, x, N);
+        int bad = 0;
+        for (int i = 0; i < N; i++) bad += got[i] != g4_f32_to_f16(x[i]);
+        CHECKF(bad == 0, "%s cvt f16: %d wrong", kt->name, bad);
+        kt->cvt_row(got, G4_TYPE_BF16, x, N);
+        bad = 0;
+        for (int i = 0; i < N; i++) bad += got[i] != g4_f32_to_bf16(x[i]);
+        CHECKF(bad == 0, "%s cvt bf16: %d wrong", kt->name, bad);
+        kt->cvt_row(f, G4_TYPE_F32, x, N);
+        CHECK(memcmp(f, x, sizeof(float) * N) == 0);
+    }
+    free(x); free(got); free(f);
+}
+
+/* kv_pos0: attending to slots [start, n) of a contiguous cache through an
+ * offset pointer equals attending to all n slots with the window mask. */
+static void test_attention_pos0(void) {
+    enum { D = 32, NKV = 40, W = 8 };
+    float k[NKV * D], v[NKV * D], q[2 * D], o1[2 * D], o2[2 * D];
+    for (int i = 0; i < NKV * D; i++) {
+        k[i] = rndf(-1, 1);
+        v[i] = rndf(-1, 1);
+    }
+    for (int i = 0; i < 2 * D; i++) q[i] = rndf(-1, 1);
+    FOR_EACH_TABLE(kt) {
+        struct g4_attn_args a = {.head_dim = D, .n_q = 2, .q = q, .q_head_stride = D, .out = o1, .out_head_stride = D,
+                                 .kv_type = G4_TYPE_F32, .k = k, .v = v, .kv_stride = D, .n_kv = NKV,
+                                 .q_pos = NKV - 1, .causal = true, .window = W, .scale = 0.2f};
+        kt->attention(&a);
+        const int start = NKV - W;
+        a.k = k + start * D;
+        a.v = v + start * D;
+        a.n_kv = W;
+        a.kv_pos0 = start;
+        a.out = o2;
+        kt->attention(&a);
+        CHECK(memcmp(o1, o2, sizeof(o1)) == 0); /* same slots, same order: bit-identical */
+    }
+}
+
 static void test_embed_row(void) {
     uint16_t tab[3][8];
     for (int r = 0; r < 3; r++)
@@ -533,11 +746,16 @@ int main(void) {
     RUN(test_dispatch);
     RUN(test_matmul_check_rejects);
     RUN(test_matmul_all_types);
+    RUN(test_matmul_real_gguf);
+    RUN(test_matmul_tile_hook);
     RUN(test_rmsnorm);
     RUN(test_rope);
     RUN(test_rope_inv_freq);
     RUN(test_softmax_and_pointwise);
+    RUN(test_gelu_softcap_sweep);
     RUN(test_attention);
+    RUN(test_attention_pos0);
+    RUN(test_cvt_row);
     RUN(test_embed_row);
     return test_done();
 }

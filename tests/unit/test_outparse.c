@@ -171,6 +171,9 @@ static const struct tcase CASES[] = {
      NULL, NULL, {{"f", "{\"my key\":\"v\\\"w\\\\u00e9\",\"k2\":\"s\"}"}}, "tool_calls", 0},
     {"unquoted string values and python literals", TOOLS, "<|tool_call>call:f{city:San Francisco , ok:True,n:None}",
      NULL, NULL, {{"f", "{\"city\":\"San Francisco\",\"ok\":true,\"n\":null}"}}, "tool_calls", 0},
+    {"huge numbers stay parseable", TOOLS, "<|tool_call>call:f{a:1e999,b:123456789012345678901234567890,c:-2.5e-400}",
+     NULL, NULL, {{"f", "{\"a\":\"1e999\",\"b\":123456789012345678901234567890,\"c\":-2.5e-400}"}},
+     "tool_calls", 0},
     {"trailing commas and holes", TOOLS, "<|tool_call>call:f{a:[1,,2,],b:,}<tool_call|>", NULL, NULL,
      {{"f", "{\"a\":[1,2],\"b\":null}"}}, "tool_calls", 0},
     {"malformed head is an error", TOOLS, "<|tool_call>oops not a call<tool_call|>After", "After", NULL, {{0}},
@@ -190,6 +193,8 @@ static const struct tcase CASES[] = {
     {"gemma 3 end of turn", 0, "Hi<end_of_turn>\n", "Hi", NULL, {{0}}, "stop", 0},
     {"whitespace-only content dropped before call", TOOLS,
      "<|channel>thought\nx<channel|>\n\n<|tool_call>call:a{}<tool_call|>", NULL, "x", {{"a", "{}"}}, "tool_calls", 0},
+    {"stray markup at content start keeps call detection", TOOLS, "<channel|><bos>\ncall:a{}", NULL, NULL,
+     {{"a", "{}"}}, "tool_calls", 0},
     {"channel without newline", TOOLS, "<|channel>thought<channel|>Yes", "Yes", NULL, {{0}}, "stop", 0},
 };
 
@@ -227,7 +232,7 @@ static void check_case(const struct tcase *tc) {
         CHECKF(strcmp(json_string_value(json_object_get(fn, "name")), tc->calls[i][0]) == 0, "%s: name %s",
                tc->name, json_string_value(json_object_get(fn, "name")));
         const char *args = json_string_value(json_object_get(fn, "arguments"));
-        json_t *got = json_loads(args, 0, NULL), *want = json_loads(tc->calls[i][1], 0, NULL);
+        json_t *got = json_loads(args, JSON_DECODE_INT_AS_REAL, NULL), *want = json_loads(tc->calls[i][1], JSON_DECODE_INT_AS_REAL, NULL);
         CHECKF(want != NULL, "%s: bad expected JSON", tc->name);
         CHECKF(got && json_is_object(got) && json_equal(got, want), "%s: call %zu arguments %s, expected %s",
                tc->name, i, args, tc->calls[i][1]);
@@ -313,9 +318,30 @@ static void test_holdback(void) {
     CHECK(r.s && strcmp(r.s, "\n[C]Hi ") == 0);
     CHECK(g4_outparse_feed(p, "_call>call:f{}", 14, NULL) == G4_OK);
     CHECK(r.s && strstr(r.s, "<|tool") == NULL && strstr(r.s, "[S0") != NULL);
+    CHECK(g4_outparse_feed(p, "call:g{a:<|\"|>hel", 17, NULL) == G4_OK); /* arguments stream before the end */
+    CHECK(r.s && strstr(r.s, "[A1]{\"a\":\"hel") != NULL);
+    CHECK(g4_outparse_feed(p, "lo<|\"|>}", 9, NULL) == G4_OK);
+    CHECK(r.s && strstr(r.s, "[A1]{\"a\":\"hello\"}\n[E1]") != NULL);
     CHECK(g4_outparse_feed(p, "\xe2\x82", 2, NULL) == G4_OK); /* half a euro sign */
     CHECK(g4_outparse_finish(p, false, NULL) == G4_OK);
     CHECK(g4_outparse_feed(p, "x", 1, NULL) == G4_ERR_INVALID_ARG);
+    g4_outparse_free(p);
+    free(r.s);
+}
+
+/* Reasoning attribution per token, for reasoning_tokens. */
+static void test_in_reasoning(void) {
+    static const char *toks[] = {"<|channel>", "thought", "\n", "Let", " me", "<channel|>", "Hi", "<turn|>"};
+    static const bool want[] = {true, true, true, true, true, false, false, false};
+    struct rec r = {0};
+    r.last = -1;
+    struct g4_outparse *p = NULL;
+    CHECK(g4_outparse_init(&p, NULL, rec_cb, &r, NULL) == G4_OK);
+    CHECK(!g4_outparse_in_reasoning(p));
+    for (size_t i = 0; i < G4_ARRAY_LEN(toks); i++) {
+        CHECK(g4_outparse_feed(p, toks[i], strlen(toks[i]), NULL) == G4_OK);
+        CHECKF(g4_outparse_in_reasoning(p) == want[i], "after token %zu", i);
+    }
     g4_outparse_free(p);
     free(r.s);
 }
@@ -347,7 +373,7 @@ static void test_random_markup(void) {
         for (size_t i = 0; i < json_array_size(calls); i++) {
             const char *a = json_string_value(json_object_get(json_object_get(json_array_get(calls, i), "function"),
                                                               "arguments"));
-            json_t *j = json_loads(a, 0, NULL);
+            json_t *j = json_loads(a, JSON_DECODE_INT_AS_REAL, NULL);
             CHECKF(j && json_is_object(j), "invalid arguments %s from input %s", a, in);
             json_decref(j);
         }
@@ -366,6 +392,7 @@ int main(void) {
     RUN(test_ids);
     RUN(test_length);
     RUN(test_holdback);
+    RUN(test_in_reasoning);
     RUN(test_random_markup);
     return test_done();
 }

@@ -121,7 +121,22 @@ static void test_init_free_cycles(void) {
     CHECK(g4_pool_init(&p, 5000, &err) == G4_ERR_INVALID_ARG && p == NULL);
 }
 
+static void test_slice(void) {
+    for (int64_t n = 0; n < 40; n += 3)
+        for (int nth = 1; nth <= 7; nth++) {
+            int64_t prev = 0;
+            for (int ith = 0; ith < nth; ith++) {
+                int64_t a, b;
+                g4_pool_slice(n, ith, nth, &a, &b);
+                CHECK(a == prev && b >= a && b - a <= n / nth + 1 && b - a >= n / nth);
+                prev = b;
+            }
+            CHECK(prev == n);
+        }
+}
+
 int main(void) {
+    RUN(test_slice);
     RUN(test_run_slices);
     RUN(test_null_pool_inline);
     RUN(test_for_covers_each_task_once);

@@ -2,7 +2,8 @@
  * Reads one JSON object from stdin:
  *   {"messages": [...], "tools": [...], "add_generation_prompt": bool, "enable_thinking": bool}
  * and prints the prompt exactly as the official chat template would (no
- * trailing newline is added). `--format gemma3|gemma4` picks the format.
+ * trailing newline is added). `--format gemma3|gemma4` picks the format, or
+ * `-m MODEL` takes it from a model (loaded tokenizer-only).
  * jansson only splits the request; rendering is g4_chat_render_format(). */
 #include "g4.h"
 
@@ -13,19 +14,32 @@
 
 static void usage(FILE *f) {
     fprintf(f,
-            "usage: g4 template --format gemma3|gemma4 < request.json\n"
+            "usage: g4 template (--format gemma3|gemma4 | -m MODEL) < request.json\n"
             "\n"
             "Reads {\"messages\": [...], \"tools\": [...], \"add_generation_prompt\": true,\n"
             "\"enable_thinking\": false} on stdin and prints the rendered prompt.\n"
             "\n"
             "  --format NAME   chat format: gemma3 or gemma4\n"
-            "  -m MODEL        use the model's chat format (needs the model loader)\n");
+            "  -m MODEL        use the chat format of a model (GGUF file or HF directory)\n");
 }
 
 /* Serialises member `key` of `req` (NULL if absent). */
 static char *member(const json_t *req, const char *key) {
     const json_t *v = json_object_get(req, key);
     return v ? json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT) : NULL;
+}
+
+/* Renders with a named format, or with the chat format of the model at
+ * `model_path` (loaded tokenizer-only: no weights are mapped for this). */
+static g4_status render(const char *format, const char *model_path, const char *m_json, const char *t_json,
+                        const char *o_json, char **out, g4_error *err) {
+    if (format) return g4_chat_render_format(format, m_json, t_json, o_json, out, err);
+    g4_model_params params = {.tokenizer_only = 1};
+    g4_model *m = NULL;
+    g4_status st = g4_model_load(&model_path, 1, &params, &m, err);
+    if (!st) st = g4_chat_render(m, m_json, t_json, o_json, out, err);
+    g4_model_free(m);
+    return st;
 }
 
 int cmd_chat_render(int argc, char **argv) {
@@ -44,12 +58,8 @@ int cmd_chat_render(int argc, char **argv) {
             return 2;
         }
     }
-    if (model) {
-        fprintf(stderr, "g4 template: -m is not available in this build yet; use --format gemma3|gemma4\n");
-        return 2;
-    }
-    if (!format) {
-        fprintf(stderr, "g4 template: --format is required\n");
+    if (!format == !model) {
+        fprintf(stderr, "g4 template: give exactly one of --format and -m\n");
         usage(stderr);
         return 2;
     }
@@ -82,7 +92,7 @@ int cmd_chat_render(int argc, char **argv) {
     if (!m_json || !o_json) {
         fprintf(stderr, "g4 template: out of memory\n");
         rc = 1;
-    } else if (g4_chat_render_format(format, m_json, t_json, o_json, &out, &err) != G4_OK) {
+    } else if (render(format, model, m_json, t_json, o_json, &out, &err) != G4_OK) {
         fprintf(stderr, "g4 template: %s\n", err.message);
         rc = 1;
     } else {

@@ -44,7 +44,7 @@ void g4_attention_ref(const struct g4_attn_args *a) {
             for (int64_t d = 0; d < D; d++) o[d] = 0.0f;
         }
         for (int64_t i = 0; i < a->n_kv; i++) {
-            const int32_t kp = a->kv_pos ? a->kv_pos[i] : (int32_t)i;
+            const int32_t kp = a->kv_pos ? a->kv_pos[i] : a->kv_pos0 + (int32_t)i;
             if (!visible(a, kp)) continue;
             const void *k = kv_row(a->kv_type, a->k, i * a->kv_stride);
             const void *v = kv_row(a->kv_type, a->v, i * a->kv_stride);

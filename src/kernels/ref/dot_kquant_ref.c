@@ -17,8 +17,8 @@ static inline int dot32(const int8_t *q, const int8_t *x) {
 }
 
 void g4_vec_dot_q4_K_ref(int64_t n, float *s, const void *vw, const void *vx) {
-    const struct kq4_K *w = vw;
-    const struct g4k_q8_K *x = vx;
+    const struct g4_block_q4_K *w = vw;
+    const struct g4_block_q8_K *x = vx;
     double acc = 0.0;
     for (int64_t b = 0; b < n / G4_QK_K; b++) {
         int8_t q[256];
@@ -40,8 +40,8 @@ void g4_vec_dot_q4_K_ref(int64_t n, float *s, const void *vw, const void *vx) {
 }
 
 void g4_vec_dot_q5_K_ref(int64_t n, float *s, const void *vw, const void *vx) {
-    const struct kq5_K *w = vw;
-    const struct g4k_q8_K *x = vx;
+    const struct g4_block_q5_K *w = vw;
+    const struct g4_block_q8_K *x = vx;
     double acc = 0.0;
     for (int64_t b = 0; b < n / G4_QK_K; b++) {
         int8_t q[256];
@@ -64,8 +64,8 @@ void g4_vec_dot_q5_K_ref(int64_t n, float *s, const void *vw, const void *vx) {
 }
 
 void g4_vec_dot_q6_K_ref(int64_t n, float *s, const void *vw, const void *vx) {
-    const struct kq6_K *w = vw;
-    const struct g4k_q8_K *x = vx;
+    const struct g4_block_q6_K *w = vw;
+    const struct g4_block_q8_K *x = vx;
     double acc = 0.0;
     for (int64_t b = 0; b < n / G4_QK_K; b++) {
         int8_t q[256];
@@ -91,8 +91,8 @@ void g4_vec_dot_q6_K_ref(int64_t n, float *s, const void *vw, const void *vx) {
 }
 
 void g4_vec_dot_iq4_xs_ref(int64_t n, float *s, const void *vw, const void *vx) {
-    const struct kiq4_xs *w = vw;
-    const struct g4k_q8_K *x = vx;
+    const struct g4_block_iq4_xs *w = vw;
+    const struct g4_block_q8_K *x = vx;
     double acc = 0.0;
     for (int64_t b = 0; b < n / G4_QK_K; b++) {
         int sum = 0;
@@ -102,11 +102,66 @@ void g4_vec_dot_iq4_xs_ref(int64_t n, float *s, const void *vw, const void *vx) 
             const int8_t *xq = x[b].qs + 32 * ib;
             int sb = 0;
             for (int j = 0; j < 16; j++) {
-                sb += g4k_iq4nl_values[qs[j] & 0xF] * xq[j];
-                sb += g4k_iq4nl_values[qs[j] >> 4] * xq[j + 16];
+                sb += g4_kvalues_iq4nl[qs[j] & 0xF] * xq[j];
+                sb += g4_kvalues_iq4nl[qs[j] >> 4] * xq[j + 16];
             }
             sum += (ls - 32) * sb;
         }
+        acc += (double)(h2f(w[b].d) * x[b].d) * sum;
+    }
+    *s = (float)acc;
+}
+
+/* Q2_K: element e = 128c + 32j + l (c < 2, j < 4, l < 32) is bits 2j..2j+1
+ * of qs[32c + l]; 16-element group g = e / 16 has scale scales[g] & 15 and
+ * min scales[g] >> 4. */
+void g4_vec_dot_q2_K_ref(int64_t n, float *s, const void *vw, const void *vx) {
+    const struct g4_block_q2_K *w = vw;
+    const struct g4_block_q8_K *x = vx;
+    double acc = 0.0;
+    for (int64_t b = 0; b < n / G4_QK_K; b++) {
+        int sum_q = 0, sum_m = 0;
+        for (int c = 0; c < 2; c++)
+            for (int j = 0; j < 4; j++)
+                for (int half = 0; half < 2; half++) {
+                    const int g = 8 * c + 2 * j + half;
+                    int sg = 0;
+                    for (int l = 16 * half; l < 16 * half + 16; l++)
+                        sg += ((w[b].qs[32 * c + l] >> (2 * j)) & 3) * x[b].qs[128 * c + 32 * j + l];
+                    sum_q += (w[b].scales[g] & 0xF) * sg;
+                    sum_m += (w[b].scales[g] >> 4) * x[b].bsums[g];
+                }
+        acc += (double)(h2f(w[b].d) * x[b].d) * sum_q - (double)(h2f(w[b].dmin) * x[b].d) * sum_m;
+    }
+    *s = (float)acc;
+}
+
+/* Q3_K: 16 6-bit scales packed in 12 bytes (low nibbles in bytes 0..7, high
+ * 2 bits in bytes 8..11); element e = 128c + 32j + l is bits 2j..2j+1 of
+ * qs[32c + l] minus 4 unless bit 4c + j of hmask[l] is set; group g = e / 16
+ * has scale scales[g] - 32. */
+void g4_vec_dot_q3_K_ref(int64_t n, float *s, const void *vw, const void *vx) {
+    const struct g4_block_q3_K *w = vw;
+    const struct g4_block_q8_K *x = vx;
+    double acc = 0.0;
+    for (int64_t b = 0; b < n / G4_QK_K; b++) {
+        int sc[16];
+        for (int g = 0; g < 16; g++) {
+            const int lo = g < 8 ? w[b].scales[g] & 0xF : w[b].scales[g - 8] >> 4;
+            const int hi = (w[b].scales[8 + g % 4] >> (2 * (g / 4))) & 3;
+            sc[g] = (lo | hi << 4) - 32;
+        }
+        int sum = 0;
+        for (int c = 0; c < 2; c++)
+            for (int j = 0; j < 4; j++)
+                for (int half = 0; half < 2; half++) {
+                    int sg = 0;
+                    for (int l = 16 * half; l < 16 * half + 16; l++) {
+                        const int q = ((w[b].qs[32 * c + l] >> (2 * j)) & 3) - ((w[b].hmask[l] >> (4 * c + j)) & 1 ? 0 : 4);
+                        sg += q * x[b].qs[128 * c + 32 * j + l];
+                    }
+                    sum += sc[8 * c + 2 * j + half] * sg;
+                }
         acc += (double)(h2f(w[b].d) * x[b].d) * sum;
     }
     *s = (float)acc;

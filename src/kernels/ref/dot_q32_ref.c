@@ -9,8 +9,6 @@
 
 #include <string.h>
 
-const int8_t g4k_iq4nl_values[16] = {-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113};
-
 static inline float h2f(uint16_t h) { return g4_f16_to_f32(h); }
 
 static inline int q8_sum(const int8_t *q) {
@@ -20,8 +18,8 @@ static inline int q8_sum(const int8_t *q) {
 }
 
 void g4_vec_dot_q4_0_ref(int64_t n, float *s, const void *vw, const void *vx) {
-    const struct kq4_0 *w = vw;
-    const struct g4k_q8_0 *x = vx;
+    const struct g4_block_q4_0 *w = vw;
+    const struct g4_block_q8_0 *x = vx;
     double acc = 0.0;
     for (int64_t b = 0; b < n / 32; b++) {
         int sumi = 0;
@@ -35,8 +33,8 @@ void g4_vec_dot_q4_0_ref(int64_t n, float *s, const void *vw, const void *vx) {
 }
 
 void g4_vec_dot_q4_1_ref(int64_t n, float *s, const void *vw, const void *vx) {
-    const struct kq4_1 *w = vw;
-    const struct g4k_q8_0 *x = vx;
+    const struct g4_block_q4_1 *w = vw;
+    const struct g4_block_q8_0 *x = vx;
     double acc = 0.0;
     for (int64_t b = 0; b < n / 32; b++) {
         int sumi = 0;
@@ -57,8 +55,8 @@ static inline uint32_t qh_bits(const uint8_t qh[4]) {
 }
 
 void g4_vec_dot_q5_0_ref(int64_t n, float *s, const void *vw, const void *vx) {
-    const struct kq5_0 *w = vw;
-    const struct g4k_q8_0 *x = vx;
+    const struct g4_block_q5_0 *w = vw;
+    const struct g4_block_q8_0 *x = vx;
     double acc = 0.0;
     for (int64_t b = 0; b < n / 32; b++) {
         const uint32_t qh = qh_bits(w[b].qh);
@@ -74,8 +72,8 @@ void g4_vec_dot_q5_0_ref(int64_t n, float *s, const void *vw, const void *vx) {
 }
 
 void g4_vec_dot_q5_1_ref(int64_t n, float *s, const void *vw, const void *vx) {
-    const struct kq5_1 *w = vw;
-    const struct g4k_q8_0 *x = vx;
+    const struct g4_block_q5_1 *w = vw;
+    const struct g4_block_q8_0 *x = vx;
     double acc = 0.0;
     for (int64_t b = 0; b < n / 32; b++) {
         const uint32_t qh = qh_bits(w[b].qh);
@@ -92,8 +90,8 @@ void g4_vec_dot_q5_1_ref(int64_t n, float *s, const void *vw, const void *vx) {
 }
 
 void g4_vec_dot_q8_0_ref(int64_t n, float *s, const void *vw, const void *vx) {
-    const struct kq8_0 *w = vw;
-    const struct g4k_q8_0 *x = vx;
+    const struct g4_block_q8_0 *w = vw;
+    const struct g4_block_q8_0 *x = vx;
     double acc = 0.0;
     for (int64_t b = 0; b < n / 32; b++) {
         int sumi = 0;
@@ -104,14 +102,14 @@ void g4_vec_dot_q8_0_ref(int64_t n, float *s, const void *vw, const void *vx) {
 }
 
 void g4_vec_dot_iq4_nl_ref(int64_t n, float *s, const void *vw, const void *vx) {
-    const struct kiq4_nl *w = vw;
-    const struct g4k_q8_0 *x = vx;
+    const struct g4_block_iq4_nl *w = vw;
+    const struct g4_block_q8_0 *x = vx;
     double acc = 0.0;
     for (int64_t b = 0; b < n / 32; b++) {
         int sumi = 0;
         for (int j = 0; j < 16; j++) {
-            sumi += g4k_iq4nl_values[w[b].qs[j] & 0xF] * x[b].qs[j];
-            sumi += g4k_iq4nl_values[w[b].qs[j] >> 4] * x[b].qs[j + 16];
+            sumi += g4_kvalues_iq4nl[w[b].qs[j] & 0xF] * x[b].qs[j];
+            sumi += g4_kvalues_iq4nl[w[b].qs[j] >> 4] * x[b].qs[j + 16];
         }
         acc += (double)sumi * (h2f(w[b].d) * h2f(x[b].d));
     }

@@ -1,11 +1,15 @@
 /* ops_ref.c — scalar references of the float32 element-wise and row ops:
- * rmsnorm, rope, softmax, gelu_tanh, geglu, add, mul, scale, softcap.
+ * rmsnorm, rope, softmax, gelu_tanh, geglu, add, mul, scale, softcap, and
+ * the float32 -> f16/bf16 row conversion.
  * Reductions accumulate in double; transcendental functions are evaluated
  * in double and rounded once, so each result is within about one float ulp
  * of the exact value of the float formula. y == x is allowed everywhere. */
 #include "kernels/kernels_impl.h"
 
+#include "core/fp16.h"
+
 #include <math.h>
+#include <string.h>
 
 void g4_rmsnorm_ref(float *y, const float *x, const float *w, int64_t n, float eps, enum g4_norm_mode mode) {
     double ss = 0.0;
@@ -32,6 +36,20 @@ void g4_rope_ref(float *x, int64_t n_head, int64_t head_dim, int64_t head_stride
         if (inv_freq[i] == 0.0f) continue; /* identity pair (partial rope) */
         const float theta = (float)pos * inv_freq[i]; /* float32 product, as HF */
         const float c = (float)cos((double)theta), s = (float)sin((double)theta);
+        for (int64_t h = 0; h < n_head; h++) {
+            float *v = x + h * head_stride;
+            const float a = v[i], b = v[i + half];
+            v[i] = a * c - b * s;
+            v[i + half] = b * c + a * s;
+        }
+    }
+}
+
+void g4_rope_cs_ref(float *x, int64_t n_head, int64_t head_dim, int64_t head_stride, const float *cs) {
+    const int64_t half = head_dim / 2;
+    for (int64_t i = 0; i < half; i++) {
+        const float c = cs[i], s = cs[half + i];
+        if (c == 1.0f && s == 0.0f) continue; /* identity pair */
         for (int64_t h = 0; h < n_head; h++) {
             float *v = x + h * head_stride;
             const float a = v[i], b = v[i + half];
@@ -86,4 +104,16 @@ void g4_scale_ref(float *y, const float *x, float s, int64_t n) {
 
 void g4_softcap_ref(float *y, const float *x, float cap, int64_t n) {
     for (int64_t i = 0; i < n; i++) y[i] = (float)((double)cap * tanh((double)x[i] / cap));
+}
+
+void g4_cvt_row_ref(void *dst, uint32_t dst_type, const float *src, int64_t n) {
+    if (dst_type == G4_TYPE_F32) {
+        memmove(dst, src, sizeof(float) * (size_t)n);
+    } else if (dst_type == G4_TYPE_F16) {
+        uint16_t *d = dst;
+        for (int64_t i = 0; i < n; i++) d[i] = g4_f32_to_f16(src[i]);
+    } else if (dst_type == G4_TYPE_BF16) {
+        uint16_t *d = dst;
+        for (int64_t i = 0; i < n; i++) d[i] = g4_f32_to_bf16(src[i]);
+    }
 }

@@ -11,7 +11,7 @@
 #include <string.h>
 
 void g4_quantize_row_q8_0_ref(const float *x, void *vy, int64_t n) {
-    struct g4k_q8_0 *y = vy;
+    struct g4_block_q8_0 *y = vy;
     for (int64_t b = 0; b < n / G4_QK8_0; b++, x += G4_QK8_0) {
         float amax = 0.0f;
         for (int j = 0; j < G4_QK8_0; j++) amax = fmaxf(amax, fabsf(x[j]));
@@ -23,7 +23,7 @@ void g4_quantize_row_q8_0_ref(const float *x, void *vy, int64_t n) {
 }
 
 void g4_quantize_row_q8_K_ref(const float *x, void *vy, int64_t n) {
-    struct g4k_q8_K *y = vy;
+    struct g4_block_q8_K *y = vy;
     for (int64_t b = 0; b < n / G4_QK_K; b++, x += G4_QK_K) {
         float amax = 0.0f, max = 0.0f;
         for (int j = 0; j < G4_QK_K; j++) {

@@ -86,7 +86,7 @@ void g4_attention_avx2(const struct g4_attn_args *a) {
             for (int64_t d = 0; d < D; d++) o[d] = 0.0f;
         }
         for (int64_t i = 0; i < a->n_kv; i++) {
-            const int32_t kp = a->kv_pos ? a->kv_pos[i] : (int32_t)i;
+            const int32_t kp = a->kv_pos ? a->kv_pos[i] : a->kv_pos0 + (int32_t)i;
             if (!visible(a, kp)) continue;
             const float *k = row_f32(a->kv_type, (const char *)a->k + (size_t)(i * a->kv_stride) * es, D, kbuf);
             const float *v = row_f32(a->kv_type, (const char *)a->v + (size_t)(i * a->kv_stride) * es, D, vbuf);

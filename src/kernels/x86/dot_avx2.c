@@ -95,8 +95,8 @@ static inline __m256i nibbles_32(const uint8_t *p) {
 }
 
 void g4_vec_dot_q8_0_avx2(int64_t n, float *s, const void *vw, const void *vx) {
-    const struct kq8_0 *w = vw;
-    const struct g4k_q8_0 *x = vx;
+    const struct g4_block_q8_0 *w = vw;
+    const struct g4_block_q8_0 *x = vx;
     __m256 acc = _mm256_setzero_ps();
     for (int64_t b = 0; b < n / 32; b++) {
         const __m256 d = _mm256_set1_ps(g4_f16_to_f32(w[b].d) * g4_f16_to_f32(x[b].d));
@@ -108,8 +108,8 @@ void g4_vec_dot_q8_0_avx2(int64_t n, float *s, const void *vw, const void *vx) {
 }
 
 void g4_vec_dot_q4_0_avx2(int64_t n, float *s, const void *vw, const void *vx) {
-    const struct kq4_0 *w = vw;
-    const struct g4k_q8_0 *x = vx;
+    const struct g4_block_q4_0 *w = vw;
+    const struct g4_block_q8_0 *x = vx;
     __m256 acc = _mm256_setzero_ps();
     for (int64_t b = 0; b < n / 32; b++) {
         const __m256 d = _mm256_set1_ps(g4_f16_to_f32(w[b].d) * g4_f16_to_f32(x[b].d));
@@ -123,8 +123,8 @@ void g4_vec_dot_q4_0_avx2(int64_t n, float *s, const void *vw, const void *vx) {
 /* ---- k-quants against Q8_K ---- */
 
 void g4_vec_dot_q4_K_avx2(int64_t n, float *s, const void *vw, const void *vx) {
-    const struct kq4_K *w = vw;
-    const struct g4k_q8_K *x = vx;
+    const struct g4_block_q4_K *w = vw;
+    const struct g4_block_q8_K *x = vx;
     const __m256i m4 = _mm256_set1_epi8(0x0F);
     __m256 acc = _mm256_setzero_ps();
     float acc_m = 0.0f;
@@ -153,8 +153,8 @@ void g4_vec_dot_q4_K_avx2(int64_t n, float *s, const void *vw, const void *vx) {
 }
 
 void g4_vec_dot_q6_K_avx2(int64_t n, float *s, const void *vw, const void *vx) {
-    const struct kq6_K *w = vw;
-    const struct g4k_q8_K *x = vx;
+    const struct g4_block_q6_K *w = vw;
+    const struct g4_block_q8_K *x = vx;
     const __m256i m4 = _mm256_set1_epi8(0x0F), m2 = _mm256_set1_epi8(3), k32 = _mm256_set1_epi8(32);
     __m256 acc = _mm256_setzero_ps();
     for (int64_t b = 0; b < n / G4_QK_K; b++) {

@@ -43,8 +43,8 @@ static inline __m256i mul_sum_u8_i8(__m256i x, __m256i y) {
 }
 
 void g4_vec_dot_q4_1_avx2(int64_t n, float *s, const void *vw, const void *vx) {
-    const struct kq4_1 *w = vw;
-    const struct g4k_q8_0 *x = vx;
+    const struct g4_block_q4_1 *w = vw;
+    const struct g4_block_q8_0 *x = vx;
     const __m256i ones = _mm256_set1_epi8(1);
     __m256 acc = _mm256_setzero_ps(), accm = _mm256_setzero_ps();
     for (int64_t b = 0; b < n / 32; b++) {
@@ -58,8 +58,8 @@ void g4_vec_dot_q4_1_avx2(int64_t n, float *s, const void *vw, const void *vx) {
 }
 
 void g4_vec_dot_q5_0_avx2(int64_t n, float *s, const void *vw, const void *vx) {
-    const struct kq5_0 *w = vw;
-    const struct g4k_q8_0 *x = vx;
+    const struct g4_block_q5_0 *w = vw;
+    const struct g4_block_q8_0 *x = vx;
     __m256 acc = _mm256_setzero_ps();
     for (int64_t b = 0; b < n / 32; b++) {
         const __m256i hi = _mm256_and_si256(bits_32(w[b].qh), _mm256_set1_epi8(0x10));
@@ -72,8 +72,8 @@ void g4_vec_dot_q5_0_avx2(int64_t n, float *s, const void *vw, const void *vx) {
 }
 
 void g4_vec_dot_q5_1_avx2(int64_t n, float *s, const void *vw, const void *vx) {
-    const struct kq5_1 *w = vw;
-    const struct g4k_q8_0 *x = vx;
+    const struct g4_block_q5_1 *w = vw;
+    const struct g4_block_q8_0 *x = vx;
     const __m256i ones = _mm256_set1_epi8(1);
     __m256 acc = _mm256_setzero_ps(), accm = _mm256_setzero_ps();
     for (int64_t b = 0; b < n / 32; b++) {
@@ -88,13 +88,13 @@ void g4_vec_dot_q5_1_avx2(int64_t n, float *s, const void *vw, const void *vx) {
 }
 
 static inline __m256i iq4_table(void) {
-    const __m128i t = _mm_loadu_si128((const __m128i *)g4k_iq4nl_values);
+    const __m128i t = _mm_loadu_si128((const __m128i *)g4_kvalues_iq4nl);
     return _mm256_set_m128i(t, t);
 }
 
 void g4_vec_dot_iq4_nl_avx2(int64_t n, float *s, const void *vw, const void *vx) {
-    const struct kiq4_nl *w = vw;
-    const struct g4k_q8_0 *x = vx;
+    const struct g4_block_iq4_nl *w = vw;
+    const struct g4_block_q8_0 *x = vx;
     const __m256i tab = iq4_table();
     __m256 acc = _mm256_setzero_ps();
     for (int64_t b = 0; b < n / 32; b++) {
@@ -107,8 +107,8 @@ void g4_vec_dot_iq4_nl_avx2(int64_t n, float *s, const void *vw, const void *vx)
 }
 
 void g4_vec_dot_iq4_xs_avx2(int64_t n, float *s, const void *vw, const void *vx) {
-    const struct kiq4_xs *w = vw;
-    const struct g4k_q8_K *x = vx;
+    const struct g4_block_iq4_xs *w = vw;
+    const struct g4_block_q8_K *x = vx;
     const __m256i tab = iq4_table();
     __m256 acc = _mm256_setzero_ps();
     for (int64_t b = 0; b < n / G4_QK_K; b++) {
@@ -127,8 +127,8 @@ void g4_vec_dot_iq4_xs_avx2(int64_t n, float *s, const void *vw, const void *vx)
 }
 
 void g4_vec_dot_q5_K_avx2(int64_t n, float *s, const void *vw, const void *vx) {
-    const struct kq5_K *w = vw;
-    const struct g4k_q8_K *x = vx;
+    const struct g4_block_q5_K *w = vw;
+    const struct g4_block_q8_K *x = vx;
     const __m256i m4 = _mm256_set1_epi8(0x0F), one = _mm256_set1_epi8(1);
     __m256 acc = _mm256_setzero_ps();
     float acc_m = 0.0f;
