@@ -16,6 +16,7 @@
 #ifndef G4_SERVER_ENGINE_IFACE_H
 #define G4_SERVER_ENGINE_IFACE_H
 
+#include "runtime/grammar.h"
 #include "runtime/sampler.h"
 #include "server/errors.h"
 
@@ -43,6 +44,7 @@ struct g4_gen_req {
     int n_stop;
     int64_t max_tokens;              /* > 0 */
     bool keep_special;               /* emit special-token strings (chat: the output parser needs them) */
+    struct g4_grammar *grammar;      /* owned; NULL = unconstrained. Applies from the first generated token */
 
     /* ---- channel, under mu ---- */
     pthread_mutex_t mu;

@@ -5,7 +5,10 @@
  * sample token by token. Generated ids are detokenized incrementally: ids
  * are held back while their text ends in an incomplete UTF-8 sequence
  * (U+FFFD from byte fallback), then stop strings are matched on the text
- * not yet sent, and only text that cannot start a stop string is emitted. */
+ * not yet sent, and only text that cannot start a stop string is emitted.
+ * A request with a grammar (response_format, forced tool calls) has every
+ * token the grammar cannot take masked to -inf before sampling; end tokens
+ * are allowed only once the grammar's sentence is complete. */
 #include "server/engine_loop.h"
 
 #include "api/model_impl.h"
@@ -13,6 +16,8 @@
 #include "runtime/stop.h"
 #include "tokenizer/tokenizer.h"
 
+#include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -29,6 +34,57 @@ int g4_model_stop_ids(const g4_model *m, int32_t *out, int cap) {
         if (id >= 0 && !dup) out[n++] = id;
     }
     return n;
+}
+
+static bool is_stop_id(const struct g4_engine_thread *et, int32_t id) {
+    for (int i = 0; i < et->n_stop_ids; i++)
+        if (et->stop_ids[i] == id) return true;
+    return false;
+}
+
+/* Token bytes for grammar masks: <0xHH> pieces are their byte, special
+ * tokens their string (the grammar maps Gemma's markup to symbols), end
+ * tokens END, everything else its decoded text. */
+static g4_status build_gvocab(struct g4_engine_thread *et, g4_error *err) {
+    const struct g4_tokenizer *t = et->model->tok;
+    int n = et->n_vocab;
+    char **bytes = calloc((size_t)n, sizeof *bytes);
+    uint32_t *lens = calloc((size_t)n, sizeof *lens);
+    uint8_t *kinds = calloc((size_t)n, 1);
+    g4_status st = G4_OK;
+    if (!bytes || !lens || !kinds) {
+        st = g4_fail(err, G4_ERR_NOMEM, "serve: out of memory for the grammar vocabulary");
+        goto out;
+    }
+    int32_t nt = g4_tokenizer_n_vocab(t);
+    for (int32_t id = 0; id < n && id < nt; id++) {
+        size_t pl = 0;
+        const char *p = g4_tokenizer_piece(t, id, &pl);
+        unsigned hx;
+        char tail;
+        if (!p || !pl) continue;
+        if (is_stop_id(et, id)) {
+            kinds[id] = G4_VOCAB_END;
+        } else if (g4_tokenizer_is_special(t, id)) {
+            kinds[id] = G4_VOCAB_SPECIAL;
+            if ((bytes[id] = malloc(pl))) memcpy(bytes[id], p, pl), lens[id] = (uint32_t)pl;
+        } else if (pl == 6 && sscanf(p, "<0x%2X%c", &hx, &tail) == 2 && tail == '>') {
+            if ((bytes[id] = malloc(1))) bytes[id][0] = (char)hx, lens[id] = 1;
+        } else {
+            char *d = NULL;
+            size_t dl = 0;
+            if (g4_tokenizer_decode(t, &id, 1, 0, &d, &dl, err) == G4_OK) bytes[id] = d, lens[id] = (uint32_t)dl;
+        }
+    }
+    st = g4_grammar_vocab_new(n, (const char *const *)bytes, lens, kinds, &et->gvocab, err);
+    if (st == G4_OK && !(et->mask = calloc(((size_t)n + 63) / 64, sizeof *et->mask)))
+        st = g4_fail(err, G4_ERR_NOMEM, "serve: out of memory for the grammar mask");
+out:
+    for (int i = 0; bytes && i < n; i++) free(bytes[i]);
+    free(bytes);
+    free(lens);
+    free(kinds);
+    return st;
 }
 
 static void fail_req(struct g4_gen_req *r, int status, const char *type, const char *msg) {
@@ -63,12 +119,6 @@ static int64_t prefill(struct g4_engine_thread *et, struct g4_gen_req *r, g4_err
     return reused;
 }
 
-static bool is_stop_id(const struct g4_engine_thread *et, int32_t id) {
-    for (int i = 0; i < et->n_stop_ids; i++)
-        if (et->stop_ids[i] == id) return true;
-    return false;
-}
-
 /* Text of pending ids if it is complete UTF-8 (no trailing replacement
  * character), else NULL with *hold set. */
 static char *decode_ready(struct g4_engine_thread *et, const int32_t *ids, size_t n, bool keep_special, bool force,
@@ -92,6 +142,7 @@ static void serve_one(struct g4_engine_thread *et, struct g4_gen_req *r) {
     int32_t pend[8];
     size_t n_pend = 0;
     enum g4_gen_finish fin = G4_FINISH_STOP;
+    struct g4_grammar_state *gs = NULL;
     r->t_started = g4_now();
 
     if ((int64_t)r->n_prompt + 1 > et->n_ctx || !r->n_prompt) {
@@ -107,6 +158,10 @@ static void serve_one(struct g4_engine_thread *et, struct g4_gen_req *r) {
         struct g4_api_error e;
         g4_api_fail(&e, 400, "invalid_request_error", NULL, NULL, "%s", err.message);
         g4_gen_req_finish(r, G4_FINISH_ERROR, &e);
+        goto out;
+    }
+    if (r->grammar && (!et->gvocab || g4_grammar_state_new(r->grammar, &gs, &err) != G4_OK)) {
+        fail_req(r, 500, "server_error", et->gvocab ? err.message : "grammar vocabulary unavailable");
         goto out;
     }
     double t0 = g4_now();
@@ -136,7 +191,16 @@ static void serve_one(struct g4_engine_thread *et, struct g4_gen_req *r) {
             fin = G4_FINISH_CANCELLED;
             break;
         }
+        if (gs) { /* grammar: mask what it cannot take */
+            if (g4_grammar_is_dead(gs) || g4_grammar_fill_mask(et->gvocab, gs, et->mask, &err) != G4_OK) {
+                fin = G4_FINISH_STOP;
+                break;
+            }
+            for (int32_t i = 0; i < et->n_vocab; i++)
+                if (!(et->mask[i >> 6] >> (i & 63) & 1)) et->logits[i] = -INFINITY;
+        }
         int32_t tok = g4_sampler_sample(smp, et->logits);
+        if (gs && tok >= 0 && !g4_grammar_accept_token(et->gvocab, gs, tok)) tok = -1;
         if (tok < 0 || is_stop_id(et, tok)) {
             if (tok >= 0) n_gen++; /* the end token counts as generated, as in OpenAI usage */
             fin = G4_FINISH_STOP;
@@ -211,6 +275,7 @@ out_counted:
     atomic_fetch_add(&et->metrics->gen_requests, 1);
     atomic_store(&et->metrics->kv_used, et->n_kv);
 out:
+    g4_grammar_state_free(gs);
     free(hold);
     g4_stop_free(stop);
     g4_sampler_free(smp);
@@ -251,6 +316,10 @@ g4_status g4_engine_thread_start(struct g4_engine_thread *et, const g4_model *m,
         g4_engine_thread_join(et);
         return g4_fail(err, G4_ERR_NOMEM, "serve: out of memory");
     }
+    if ((st = build_gvocab(et, err)) != G4_OK) {
+        g4_engine_thread_join(et);
+        return st;
+    }
     atomic_store(&metrics->kv_size, et->n_ctx);
     if (pthread_create(&et->th, NULL, engine_main, et)) {
         g4_engine_thread_join(et);
@@ -266,6 +335,10 @@ void g4_engine_thread_join(struct g4_engine_thread *et) {
     g4_context_free(et->ctx);
     free(et->kv_tokens);
     free(et->logits);
+    g4_grammar_vocab_free(et->gvocab);
+    free(et->mask);
+    et->gvocab = NULL;
+    et->mask = NULL;
     et->ctx = NULL;
     et->kv_tokens = NULL;
     et->logits = NULL;

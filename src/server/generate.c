@@ -260,6 +260,32 @@ static int setup_req(struct g4_gen_req *q, struct g4_oai_req *r, int64_t n_ctx, 
     return 0;
 }
 
+/* Structured output: response_format json_object / json_schema, or
+ * tool_choice required / named (Gemma 4 tool-call grammar). */
+static int compile_grammar(struct g4_gen_req *q, const struct g4_oai_req *r, struct g4_api_error *e) {
+    bool forced = r->tools && (r->tool_choice == G4_TOOL_REQUIRED || r->tool_choice == G4_TOOL_NAMED);
+    if (!forced && r->response_format == G4_FMT_TEXT) return 0;
+    if (forced && r->response_format != G4_FMT_TEXT)
+        return g4_api_bad(e, "response_format", "'response_format' cannot be combined with a forced 'tool_choice'");
+    char unsup[256] = "";
+    g4_error err = {0};
+    g4_status st;
+    if (forced) {
+        struct g4_grammar_tool_opts to = {.only = r->tool_choice == G4_TOOL_NAMED ? r->tool_choice_name : NULL,
+                                          .allow_thought = r->thinking == 1,
+                                          .parallel = r->parallel_tool_calls};
+        st = g4_grammar_compile_tools(r->tools, &to, &q->grammar, unsup, sizeof unsup, &err);
+    } else {
+        struct g4_grammar_opts go = {.closed_objects = r->schema_strict};
+        st = g4_grammar_compile_json(r->response_format == G4_FMT_JSON_SCHEMA ? r->json_schema : NULL, &go, &q->grammar,
+                                     unsup, sizeof unsup, &err);
+    }
+    if (st == G4_ERR_NOMEM) return g4_api_fail(e, 500, "server_error", NULL, NULL, "out of memory");
+    if (st != G4_OK)
+        return g4_api_bad(e, forced ? "tools" : "response_format.json_schema.schema", "%s", err.message);
+    return 0;
+}
+
 static struct MHD_Response *handle(struct g4_http_req *hr, enum g4_oai_kind kind, int *status) {
     struct g4_server *s = hr->srv;
     struct MHD_Response *resp = NULL;
@@ -329,6 +355,7 @@ static struct MHD_Response *handle(struct g4_http_req *hr, enum g4_oai_kind kind
     g->head = (struct g4_oai_head){g->id, (int64_t)time(NULL), s->model_id, s->fingerprint};
     q->keep_special = kind == G4_OAI_CHAT;
     if ((st = setup_req(q, &r, s->n_ctx, &e))) goto fail_engine_ref;
+    if ((st = compile_grammar(q, &r, &e))) goto fail_engine_ref;
     if (kind == G4_OAI_CHAT) {
         struct g4_outparse_opts po = {.tools_enabled = tools_on && gemma4};
         if (getrandom(&po.id_seed, sizeof po.id_seed, 0) != (ssize_t)sizeof po.id_seed) po.id_seed = (uint64_t)time(NULL);

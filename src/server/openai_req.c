@@ -1,6 +1,8 @@
 /* openai_req.c — validation of OpenAI request bodies (see openai_req.h).
  * Each field has one small reader that checks its JSON type and range and
- * reports the field name as `param`. Nested fields are named with dots and
+ * reports the field name as `param`. Structured output (response_format,
+ * tool_choice required / named) is validated here and compiled to a grammar
+ * by generate.c. Nested fields are named with dots and
  * indices the way OpenAI does ("stream_options.include_usage",
  * "tools[2].function.name", "stop[1]"). */
 #include "server/openai_req.h"
@@ -153,15 +155,13 @@ static int parse_tools(struct g4_oai_req *r, const json_t *body, struct g4_api_e
             for (size_t i = 0; r->tools && i < json_array_size(r->tools); i++)
                 found |= json_equal(json_object_get(json_object_get(json_array_get(r->tools, i), "function"), "name"), n);
             if (!found) return g4_api_bad(e, "tool_choice", "'tool_choice' names a function that is not in 'tools'");
+            if (!(r->tool_choice_name = strdup(json_string_value(n))))
+                return g4_api_fail(e, 500, "server_error", NULL, NULL, "out of memory");
         } else {
             return g4_api_bad(e, "tool_choice", "'tool_choice' must be a string or an object");
         }
         if ((r->tool_choice == G4_TOOL_REQUIRED) && !r->tools)
             return g4_api_bad(e, "tool_choice", "'tool_choice' is \"required\" but no 'tools' were given");
-        /* Forcing a call needs grammar-constrained decoding (not wired yet):
-         * refuse rather than silently behaving like "auto". */
-        if (r->tool_choice == G4_TOOL_REQUIRED || r->tool_choice == G4_TOOL_NAMED)
-            return g4_api_bad(e, "tool_choice", "'tool_choice' \"required\" and named functions are not supported yet; use \"auto\" or \"none\"");
     }
     r->parallel_tool_calls = true;
     return get_bool(body, "parallel_tool_calls", &r->parallel_tool_calls, e);
@@ -235,6 +235,32 @@ static int parse_prompt(struct g4_oai_req *r, const json_t *body, int32_t n_voca
     return 0;
 }
 
+static int parse_response_format(struct g4_oai_req *r, const json_t *body, struct g4_api_error *e) {
+    json_t *v = field(body, "response_format");
+    if (!v) return 0;
+    json_t *t = json_object_get(v, "type");
+    if (!json_is_object(v) || !json_is_string(t))
+        return g4_api_bad(e, "response_format", "'response_format' must be an object with a string 'type'");
+    const char *ts = json_string_value(t);
+    if (!strcmp(ts, "text")) return 0;
+    if (!strcmp(ts, "json_object")) {
+        r->response_format = G4_FMT_JSON_OBJECT;
+        return 0;
+    }
+    if (strcmp(ts, "json_schema"))
+        return g4_api_bad(e, "response_format", "'response_format.type' must be text, json_object or json_schema");
+    json_t *js = json_object_get(v, "json_schema"), *sc = json_object_get(js, "schema"), *st = field(js, "strict");
+    if (!json_is_object(js)) return g4_api_bad(e, "response_format.json_schema", "'response_format.json_schema' must be an object");
+    if (!json_is_object(sc) && !json_is_boolean(sc))
+        return g4_api_bad(e, "response_format.json_schema.schema", "'response_format.json_schema.schema' must be a JSON Schema object");
+    if (st && !json_is_boolean(st))
+        return g4_api_bad(e, "response_format.json_schema.strict", "'response_format.json_schema.strict' must be a boolean");
+    r->response_format = G4_FMT_JSON_SCHEMA;
+    r->json_schema = json_incref(sc);
+    r->schema_strict = json_is_true(st);
+    return 0;
+}
+
 static int parse_reasoning(struct g4_oai_req *r, const json_t *body, struct g4_api_error *e) {
     r->thinking = -1;
     json_t *v = field(body, "reasoning_effort");
@@ -272,15 +298,6 @@ static int refuse_unsupported(const json_t *body, enum g4_oai_kind kind, struct 
         if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > 20)
             return g4_api_bad(e, "top_logprobs", "'top_logprobs' must be an integer between 0 and 20");
         if (json_integer_value(v) > 0) return g4_api_bad(e, "top_logprobs", "'top_logprobs' needs 'logprobs', which is not supported yet");
-    }
-    if ((v = field(body, "response_format"))) {
-        json_t *t = json_object_get(v, "type");
-        if (!json_is_object(v) || !json_is_string(t))
-            return g4_api_bad(e, "response_format", "'response_format' must be an object with a string 'type'");
-        const char *ts = json_string_value(t);
-        if (!strcmp(ts, "json_object") || !strcmp(ts, "json_schema"))
-            return g4_api_bad(e, "response_format", "'response_format' of type %s is not supported yet", ts);
-        if (strcmp(ts, "text")) return g4_api_bad(e, "response_format", "'response_format.type' must be text, json_object or json_schema");
     }
     if ((v = field(body, "functions")) || (v = field(body, "function_call")))
         return g4_api_bad(e, field(body, "functions") ? "functions" : "function_call",
@@ -345,6 +362,7 @@ int g4_oai_req_parse(struct g4_oai_req *r, enum g4_oai_kind kind, const json_t *
         goto out;
     }
     if (so) r->include_usage = json_is_true(field(so, "include_usage"));
+    if ((st = parse_response_format(r, body, e))) goto out;
     if (kind == G4_OAI_CHAT) {
         if ((st = parse_tools(r, body, e))) goto out;
         if ((st = parse_reasoning(r, body, e))) goto out;
@@ -365,6 +383,8 @@ void g4_oai_req_free(struct g4_oai_req *r) {
     free(r->stop);
     free(r->logit_bias);
     json_decref(r->tools);
+    free(r->tool_choice_name);
+    json_decref(r->json_schema);
     free(r->user);
     memset(r, 0, sizeof *r);
 }

@@ -3,7 +3,7 @@
  * Contract: g4_oai_req_parse either fills every field with a checked value
  * or returns a 400 g4_api_error whose `param` names the offending field.
  * Unknown fields are ignored; a known field we cannot honour yet (n > 1,
- * logprobs, json response formats, forced tool choice, suffix, echo) is a
+ * logprobs, suffix, echo) is a
  * 400 naming it, never silently dropped. JSON null means "absent". The
  * parser holds references to the request JSON (messages, tools), so the
  * struct is self-contained until g4_oai_req_free. */
@@ -24,6 +24,7 @@
 
 enum g4_oai_kind { G4_OAI_CHAT = 1, G4_OAI_COMPLETION = 2 };
 enum g4_oai_tool_choice { G4_TOOL_AUTO = 0, G4_TOOL_NONE, G4_TOOL_REQUIRED, G4_TOOL_NAMED };
+enum g4_oai_format { G4_FMT_TEXT = 0, G4_FMT_JSON_OBJECT, G4_FMT_JSON_SCHEMA };
 
 struct g4_oai_bias {
     int32_t token;
@@ -54,6 +55,10 @@ struct g4_oai_req {
     bool include_usage;
     json_t *tools;              /* array with >= 1 tool, or NULL */
     enum g4_oai_tool_choice tool_choice;
+    char *tool_choice_name;     /* G4_TOOL_NAMED: the function */
+    enum g4_oai_format response_format;
+    json_t *json_schema;        /* G4_FMT_JSON_SCHEMA: the schema (own reference) */
+    bool schema_strict;         /* json_schema.strict */
     bool parallel_tool_calls;   /* default true */
     int thinking;               /* -1 not asked, 0 off, 1 on (reasoning_effort) */
     char *user;

@@ -41,6 +41,7 @@ void g4_gen_req_release(struct g4_gen_req *r) {
     for (int i = 0; i < r->n_stop; i++) free(r->stop[i]);
     free(r->stop);
     free(r->text);
+    g4_grammar_free(r->grammar);
     free(r);
 }
 

@@ -128,6 +128,7 @@ def t_errors():
         ("logit_bias", {"logit_bias": {"abc": 1}}),
         ("tools", {"tools": "x"}),
         ("response_format", {"response_format": {"type": "bogus"}}),
+        ("tool_choice", {"tool_choice": "required"}),
         ("stream", {"stream": "yes"}),
         ("messages[0].role", {"messages": [{"role": "robot", "content": "x"}]}),
     ]
@@ -238,6 +239,27 @@ def t_disconnect():
     check("disconnect-cancels", r.choices[0].finish_reason in ("length", "stop") and dt < 20, f"{dt:.1f}s")
 
 
+def t_structured():
+    schema = {"type": "object", "properties": {"answer": {"type": "boolean"}}, "required": ["answer"],
+              "additionalProperties": False}
+    r = client.chat.completions.create(model=MODEL, max_tokens=64, temperature=0,
+                                       messages=[{"role": "user", "content": "Is water wet? Answer in JSON."}],
+                                       response_format={"type": "json_schema",
+                                                        "json_schema": {"name": "a", "strict": True, "schema": schema}})
+    c = r.choices[0]
+    if c.finish_reason == "stop":
+        v = json.loads(c.message.content)
+        check("json-schema", set(v) == {"answer"} and isinstance(v["answer"], bool), c.message.content)
+    else:  # cut by max_tokens: still only JSON text so far
+        check("json-schema", c.message.content.lstrip().startswith("{"), repr(c.message.content))
+    try:
+        client.chat.completions.create(model=MODEL, messages=MSG, max_tokens=4, response_format={
+            "type": "json_schema", "json_schema": {"name": "s", "schema": {"type": "string", "pattern": "^a$"}}})
+        check("json-schema-unsupported", False, "no error")
+    except openai.BadRequestError as e:
+        check("json-schema-unsupported", e.status_code == 400 and "pattern" in str(e), str(e))
+
+
 def t_metrics():
     st, _, b = raw("GET", "/metrics")
     t = b.decode()
@@ -246,7 +268,7 @@ def t_metrics():
 
 
 for name, fn in [("models", t_models), ("chat", t_chat), ("length-stop", t_length_and_stop), ("errors", t_errors),
-                 ("special", t_special_tokens), ("completions", t_completions), ("concurrent", t_concurrent),
+                 ("special", t_special_tokens), ("structured", t_structured), ("completions", t_completions), ("concurrent", t_concurrent),
                  ("disconnect", t_disconnect), ("metrics", t_metrics)]:
     run(name, fn)
 sys.exit(1 if failed else 0)

@@ -73,6 +73,20 @@ static void test_values(void) {
     CHECK(r.n_stop == 1 && !strcmp(r.stop[0], "END") && r.max_tokens == 16 && r.temperature == 1);
     g4_oai_req_free(&r);
     expect_ok("\"reasoning_effort\":\"none\"");
+    struct g4_oai_req r2;
+    struct g4_api_error e2;
+    CHECK(parse_chat("\"response_format\":{\"type\":\"json_object\"}", &r2, &e2) == 0 &&
+          r2.response_format == G4_FMT_JSON_OBJECT);
+    g4_oai_req_free(&r2);
+    CHECK(parse_chat("\"response_format\":{\"type\":\"json_schema\",\"json_schema\":{\"name\":\"x\",\"strict\":true,"
+                     "\"schema\":{\"type\":\"object\"}}}", &r2, &e2) == 0 &&
+          r2.response_format == G4_FMT_JSON_SCHEMA && r2.schema_strict && json_is_object(r2.json_schema));
+    g4_oai_req_free(&r2);
+    CHECK(parse_chat("\"tools\":[{\"type\":\"function\",\"function\":{\"name\":\"f\"}}],\"tool_choice\":"
+                     "{\"type\":\"function\",\"function\":{\"name\":\"f\"}}", &r2, &e2) == 0 &&
+          r2.tool_choice == G4_TOOL_NAMED && !strcmp(r2.tool_choice_name, "f"));
+    g4_oai_req_free(&r2);
+    expect_ok("\"tools\":[{\"type\":\"function\",\"function\":{\"name\":\"f\"}}],\"tool_choice\":\"required\"");
     expect_ok("\"chat_template_kwargs\":{\"enable_thinking\":false}");
     expect_ok("\"tools\":[{\"type\":\"function\",\"function\":{\"name\":\"f\",\"parameters\":{\"type\":\"object\"}}}],"
               "\"tool_choice\":\"auto\"");
@@ -140,8 +154,10 @@ static void test_wrong_types(void) {
         {"\"tool_choice\":{\"type\":\"function\",\"function\":{\"name\":\"g\"}}", "tool_choice"},
         {"\"parallel_tool_calls\":\"no\"", "parallel_tool_calls"},
         {"\"response_format\":\"json\"", "response_format"},
-        {"\"response_format\":{\"type\":\"json_object\"}", "response_format"},
-        {"\"response_format\":{\"type\":\"json_schema\",\"json_schema\":{}}", "response_format"},
+        {"\"response_format\":{\"type\":\"json_schema\",\"json_schema\":{}}", "response_format.json_schema.schema"},
+        {"\"response_format\":{\"type\":\"json_schema\"}", "response_format.json_schema"},
+        {"\"response_format\":{\"type\":\"json_schema\",\"json_schema\":{\"schema\":{},\"strict\":1}}",
+         "response_format.json_schema.strict"},
         {"\"response_format\":{\"type\":\"yaml\"}", "response_format"},
         {"\"reasoning_effort\":\"max\"", "reasoning_effort"},
         {"\"reasoning_effort\":1", "reasoning_effort"},
