@@ -25,7 +25,7 @@ static struct MHD_Response *bad(int *status, const char *param, const char *msg)
 
 json_t *g4_parse_body(struct g4_http_req *r, struct MHD_Response **resp, int *status) {
     json_error_t je;
-    json_t *j = json_loadb(r->body, r->body_len, JSON_REJECT_DUPLICATES, &je);
+    json_t *j = json_loadb(r->body, r->body_len, 0, &je);
     if (!j) {
         struct g4_api_error e;
         g4_api_bad(&e, NULL, "We could not parse the JSON body of your request: %s (line %d, column %d)", je.text,

@@ -11,7 +11,7 @@ if [ ! -s "$MODEL" ]; then echo "FAIL server:model missing ($MODEL): run scripts
 dir=$(mktemp -d)
 key="sk-g4-test-$$"
 "$G4" serve -m "$MODEL" --host 127.0.0.1 --port 0 --port-file "$dir/port" --api-key "$key" --alias g4-test \
-  --ctx 2048 > "$dir/log" 2>&1 &
+  --ctx 2048 --ping 1 --cors-origin http://allowed.test > "$dir/log" 2>&1 &
 pid=$!
 cleanup() {
   if kill -0 "$pid" 2>/dev/null; then kill -TERM "$pid" 2>/dev/null; fi

@@ -260,6 +260,45 @@ def t_structured():
         check("json-schema-unsupported", e.status_code == 400 and "pattern" in str(e), str(e))
 
 
+def t_queue_ping_and_cors():
+    # B waits behind A in the queue: its headers and role chunk arrive at once,
+    # then ": ping" comments (server runs with --ping 1) until it is served
+    host, port = URL.split("//")[1].split(":")
+
+    def open_stream(max_tokens):
+        body = json.dumps({"model": MODEL, "messages": MSG, "max_tokens": max_tokens, "stream": True,
+                           "temperature": 0}).encode()
+        s = socket.create_connection((host, int(port)))
+        s.sendall(b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + KEY.encode() +
+                  b"\r\nContent-Type: application/json\r\nContent-Length: " + str(len(body)).encode() +
+                  b"\r\n\r\n" + body)
+        return s
+
+    a = open_stream(40)
+    time.sleep(0.3)
+    b = open_stream(2)
+    b.settimeout(60)
+    got = b""
+    t0 = time.time()
+    while b"[DONE]" not in got and time.time() - t0 < 120:
+        chunk = b.recv(65536)
+        if not chunk:
+            break
+        got += chunk
+    a.close()
+    b.close()
+    check("early-headers", got.startswith(b"HTTP/1.1 200") and b"text/event-stream" in got, repr(got[:200]))
+    check("sse-ping-while-queued", b": ping" in got and got.index(b'"role":"assistant"') < got.index(b": ping"),
+          repr(got[:600]))
+    st, h, _ = raw("OPTIONS", "/v1/chat/completions", headers={"Origin": "http://allowed.test",
+                                                               "Access-Control-Request-Method": "POST"}, key=None)
+    check("cors-preflight", st == 204 and h.get("Access-Control-Allow-Origin") == "http://allowed.test", f"{st} {h}")
+    st, h, _ = raw("GET", "/v1/models", headers={"Origin": "http://allowed.test"})
+    check("cors-allowed", h.get("Access-Control-Allow-Origin") == "http://allowed.test", str(h))
+    st, h, _ = raw("GET", "/v1/models", headers={"Origin": "http://evil.test"})
+    check("cors-other", "Access-Control-Allow-Origin" not in h, str(h))
+
+
 def t_metrics():
     st, _, b = raw("GET", "/metrics")
     t = b.decode()
@@ -269,6 +308,6 @@ def t_metrics():
 
 for name, fn in [("models", t_models), ("chat", t_chat), ("length-stop", t_length_and_stop), ("errors", t_errors),
                  ("special", t_special_tokens), ("structured", t_structured), ("completions", t_completions), ("concurrent", t_concurrent),
-                 ("disconnect", t_disconnect), ("metrics", t_metrics)]:
+                 ("disconnect", t_disconnect), ("queue-ping-cors", t_queue_ping_and_cors), ("metrics", t_metrics)]:
     run(name, fn)
 sys.exit(1 if failed else 0)
