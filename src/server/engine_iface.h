@@ -34,6 +34,19 @@ enum g4_gen_finish {
     G4_FINISH_ERROR,     /* see error */
 };
 
+#define G4_MAX_TOP_LOGPROBS 20
+
+/* Log probability of one generated token under the model's raw distribution
+ * (log-softmax of the logits, before penalties, temperature and masks, as
+ * vLLM reports by default), with the most likely alternatives. */
+struct g4_tok_lp {
+    int32_t id;
+    float lp;
+    int n_top;
+    int32_t top_id[G4_MAX_TOP_LOGPROBS];
+    float top_lp[G4_MAX_TOP_LOGPROBS];
+};
+
 struct g4_gen_req {
     /* ---- input, set before g4_gen_queue_push, then read-only ---- */
     int32_t *prompt;                 /* owned */
@@ -45,12 +58,15 @@ struct g4_gen_req {
     int64_t max_tokens;              /* > 0 */
     bool keep_special;               /* emit special-token strings (chat: the output parser needs them) */
     struct g4_grammar *grammar;      /* owned; NULL = unconstrained. Applies from the first generated token */
+    int logprobs;                    /* -1: none; else report this many alternatives (0..20) */
 
     /* ---- channel, under mu ---- */
     pthread_mutex_t mu;
     pthread_cond_t cv;
     char *text;                      /* produced and not yet taken */
     size_t text_len, text_cap;
+    struct g4_tok_lp *lp;            /* logprob records produced and not yet taken */
+    size_t n_lp, lp_cap;
     bool prefilled;                  /* the prompt is in the KV cache (first token follows) */
     bool done;
     enum g4_gen_finish finish;
@@ -76,7 +92,11 @@ void g4_gen_req_release(struct g4_gen_req *r);
  * the final piece, if any). */
 bool g4_gen_req_wait(struct g4_gen_req *r, int timeout_ms, char **text, size_t *len);
 
-/* Engine side: append text / finish (wakes the waiter). */
+/* HTTP side: moves the pending logprob records into *out (malloc'd). */
+size_t g4_gen_req_take_lp(struct g4_gen_req *r, struct g4_tok_lp **out);
+
+/* Engine side: append a logprob record / text / finish (wakes the waiter). */
+bool g4_gen_req_emit_lp(struct g4_gen_req *r, const struct g4_tok_lp *rec);
 bool g4_gen_req_emit(struct g4_gen_req *r, const char *text, size_t len);
 void g4_gen_req_finish(struct g4_gen_req *r, enum g4_gen_finish f, const struct g4_api_error *e);
 

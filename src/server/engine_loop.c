@@ -133,6 +133,30 @@ static char *decode_ready(struct g4_engine_thread *et, const int32_t *ids, size_
     return s;
 }
 
+/* Log-softmax of the raw logits at `tok` and the n most likely tokens. */
+static void token_logprob(const float *l, int32_t n_vocab, int32_t tok, int n, struct g4_tok_lp *o) {
+    float mx = -INFINITY;
+    for (int32_t i = 0; i < n_vocab; i++) mx = l[i] > mx ? l[i] : mx;
+    double sum = 0;
+    for (int32_t i = 0; i < n_vocab; i++) sum += exp((double)(l[i] - mx));
+    float lse = mx + (float)log(sum);
+    o->id = tok;
+    o->lp = l[tok] - lse;
+    o->n_top = 0;
+    for (int32_t i = 0; i < n_vocab && n > 0; i++) { /* insertion into a sorted top-n (n <= 20) */
+        if (o->n_top == n && l[i] <= o->top_lp[n - 1]) continue;
+        int k = o->n_top < n ? o->n_top++ : n - 1;
+        while (k > 0 && o->top_lp[k - 1] < l[i]) {
+            o->top_lp[k] = o->top_lp[k - 1];
+            o->top_id[k] = o->top_id[k - 1];
+            k--;
+        }
+        o->top_lp[k] = l[i];
+        o->top_id[k] = i;
+    }
+    for (int k = 0; k < o->n_top; k++) o->top_lp[k] -= lse;
+}
+
 static void serve_one(struct g4_engine_thread *et, struct g4_gen_req *r) {
     g4_error err = {0};
     struct g4_stop *stop = NULL;
@@ -191,6 +215,7 @@ static void serve_one(struct g4_engine_thread *et, struct g4_gen_req *r) {
             fin = G4_FINISH_CANCELLED;
             break;
         }
+        if (r->logprobs >= 0) memcpy(et->raw, et->logits, (size_t)et->n_vocab * sizeof(float));
         if (gs) { /* grammar: mask what it cannot take */
             if (g4_grammar_is_dead(gs) || g4_grammar_fill_mask(et->gvocab, gs, et->mask, &err) != G4_OK) {
                 fin = G4_FINISH_STOP;
@@ -208,6 +233,11 @@ static void serve_one(struct g4_engine_thread *et, struct g4_gen_req *r) {
         }
         n_gen++;
         if (n_gen == 1) r->t_first = g4_now();
+        if (r->logprobs >= 0) {
+            struct g4_tok_lp rec;
+            token_logprob(et->raw, et->n_vocab, tok, G4_MIN(r->logprobs, G4_MAX_TOP_LOGPROBS), &rec);
+            g4_gen_req_emit_lp(r, &rec);
+        }
         g4_sampler_accept(smp, tok);
         pend[n_pend++] = tok;
         size_t tl = 0;
@@ -312,7 +342,8 @@ g4_status g4_engine_thread_start(struct g4_engine_thread *et, const g4_model *m,
     et->n_stop_ids = g4_model_stop_ids(m, et->stop_ids, (int)G4_ARRAY_LEN(et->stop_ids));
     et->kv_tokens = malloc((size_t)et->n_ctx * sizeof(int32_t));
     et->logits = malloc((size_t)et->n_vocab * sizeof(float));
-    if (!et->kv_tokens || !et->logits) {
+    et->raw = malloc((size_t)et->n_vocab * sizeof(float));
+    if (!et->kv_tokens || !et->logits || !et->raw) {
         g4_engine_thread_join(et);
         return g4_fail(err, G4_ERR_NOMEM, "serve: out of memory");
     }
@@ -335,6 +366,8 @@ void g4_engine_thread_join(struct g4_engine_thread *et) {
     g4_context_free(et->ctx);
     free(et->kv_tokens);
     free(et->logits);
+    free(et->raw);
+    et->raw = NULL;
     g4_grammar_vocab_free(et->gvocab);
     free(et->mask);
     et->gvocab = NULL;

@@ -26,6 +26,7 @@ struct g4_engine_thread {
     int32_t *kv_tokens;            /* ids held in the KV cache, [n_ctx] */
     int64_t n_kv;
     float *logits;                 /* [n_vocab] */
+    float *raw;                    /* [n_vocab] copy of the raw logits (logprobs) */
     struct g4_grammar_vocab *gvocab; /* token bytes for grammar masks (built at start) */
     uint64_t *mask;                /* [(n_vocab + 63) / 64] */
     const atomic_bool *abort;      /* optional: set when the server stops (cancels the running request) */

@@ -17,7 +17,9 @@
 #include "server/openai_req.h"
 #include "server/openai_resp.h"
 
+#include <math.h>
 #include <microhttpd.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
@@ -44,6 +46,8 @@ struct gen {
     size_t out_len, out_pos, out_cap;
     const char *finish_reason;
     bool finished, oom;
+    bool logprobs;
+    json_t *lp_pending;           /* logprobs.content entries not yet sent (stream) or all (non-stream) */
     double last_send;
     size_t n_prompt;
 };
@@ -87,6 +91,56 @@ static void buf_append(struct gen *g, char **b, size_t *len, const char *s, size
     *b = nb;
 }
 
+/* One token as OpenAI's logprobs entries show it: text, exact bytes. */
+static json_t *token_entry(const struct gen *g, int32_t id, float lp) {
+    const g4_model *m = g->srv->model;
+    char buf[8];
+    char *text = NULL;
+    size_t len = 0, pl = 0;
+    const char *p = g4_tokenizer_piece(m->tok, id, &pl);
+    unsigned hx;
+    char tail;
+    const char *b = NULL;
+    if (p && pl == 6 && sscanf(p, "<0x%2X%c", &hx, &tail) == 2 && tail == '>') {
+        buf[0] = (char)hx;
+        b = buf;
+        len = 1;
+    } else {
+        g4_error err;
+        if (g4_detokenize(m, &id, 1, 0, &text, &len, &err) != G4_OK) len = 0;
+        b = text;
+    }
+    json_t *bytes = json_array();
+    for (size_t i = 0; bytes && i < len; i++) json_array_append_new(bytes, json_integer((unsigned char)b[i]));
+    double v = isfinite(lp) ? (double)lp : -9999.0; /* OpenAI's stand-in for -inf */
+    json_t *e = json_pack("{s:o, s:f, s:o}", "token", g4_json_text(b, len), "logprob", v, "bytes", bytes);
+    free(text);
+    return e;
+}
+
+static void take_logprobs(struct gen *g) {
+    struct g4_tok_lp *recs = NULL;
+    size_t n = g4_gen_req_take_lp(g->req, &recs);
+    for (size_t i = 0; i < n; i++) {
+        json_t *e = token_entry(g, recs[i].id, recs[i].lp), *tops = json_array();
+        for (int k = 0; tops && k < recs[i].n_top; k++)
+            json_array_append_new(tops, token_entry(g, recs[i].top_id[k], recs[i].top_lp[k]));
+        if (!e || !tops || json_object_set_new(e, "top_logprobs", tops) || json_array_append_new(g->lp_pending, e))
+            g->oom = true;
+    }
+    free(recs);
+}
+
+/* Moves the pending logprobs into a chunk's choice. */
+static json_t *with_logprobs(struct gen *g, json_t *chunk) {
+    if (!g->logprobs || !chunk || !json_array_size(g->lp_pending)) return chunk;
+    json_t *choice = json_array_get(json_object_get(chunk, "choices"), 0);
+    json_object_set_new(choice, "logprobs", json_pack("{s:o}", "content", g->lp_pending));
+    g->lp_pending = json_array();
+    if (!g->lp_pending) g->oom = true;
+    return chunk;
+}
+
 static void on_event(void *user, const struct g4_outparse_event *ev) {
     struct gen *g = user;
     if (ev->type == G4_OUT_FINISH) {
@@ -110,7 +164,7 @@ static void on_event(void *user, const struct g4_outparse_event *ev) {
         return;
     }
     json_t *d = g4_oai_event_delta(ev);
-    if (d) out_json(g, g4_oai_chat_chunk(&g->head, d, NULL, g->include_usage));
+    if (d) out_json(g, with_logprobs(g, g4_oai_chat_chunk(&g->head, d, NULL, g->include_usage)));
 }
 
 static void feed(struct gen *g, const char *t, size_t n) {
@@ -169,7 +223,8 @@ static void finalize(struct gen *g) {
     if (g->stream) {
         struct g4_oai_usage u;
         usage_of(g, &u);
-        if (g->kind == G4_OAI_CHAT) out_json(g, g4_oai_chat_chunk(&g->head, NULL, g->finish_reason, g->include_usage));
+        if (g->kind == G4_OAI_CHAT)
+            out_json(g, with_logprobs(g, g4_oai_chat_chunk(&g->head, NULL, g->finish_reason, g->include_usage)));
         else out_json(g, g4_oai_completion_chunk(&g->head, "", 0, g->finish_reason, g->include_usage));
         if (g->include_usage)
             out_json(g, g4_oai_usage_chunk(&g->head, g->kind == G4_OAI_CHAT ? "chat.completion.chunk" : "text_completion", &u));
@@ -183,6 +238,7 @@ static bool pump(struct gen *g, int timeout_ms) {
     char *t = NULL;
     size_t n = 0;
     bool done = g4_gen_req_wait(g->req, timeout_ms, &t, &n);
+    if (g->logprobs) take_logprobs(g); /* before the text, so its chunk carries them */
     if (t) feed(g, t, n);
     free(t);
     if (done) finalize(g);
@@ -198,6 +254,7 @@ static void gen_free(struct gen *g) {
     }
     g4_outparse_free(g->parser);
     json_decref(g->tools);
+    json_decref(g->lp_pending);
     g4_chat_acc_free(&g->acc);
     free(g->text);
     free(g->reasoning);
@@ -354,6 +411,12 @@ static struct MHD_Response *handle(struct g4_http_req *hr, enum g4_oai_kind kind
     g4_oai_new_id(kind == G4_OAI_CHAT ? "chatcmpl-" : "cmpl-", g->id, sizeof g->id);
     g->head = (struct g4_oai_head){g->id, (int64_t)time(NULL), s->model_id, s->fingerprint};
     q->keep_special = kind == G4_OAI_CHAT;
+    q->logprobs = r.logprobs ? r.top_logprobs : -1;
+    g->logprobs = r.logprobs;
+    if (g->logprobs && !(g->lp_pending = json_array())) {
+        g4_api_fail(&e, 500, "server_error", NULL, NULL, "out of memory");
+        goto fail_engine_ref;
+    }
     if ((st = setup_req(q, &r, s->n_ctx, &e))) goto fail_engine_ref;
     if ((st = compile_grammar(q, &r, &e))) goto fail_engine_ref;
     if (kind == G4_OAI_CHAT) {
@@ -408,6 +471,9 @@ static struct MHD_Response *handle(struct g4_http_req *hr, enum g4_oai_kind kind
     usage_of(g, &u);
     json_t *j = kind == G4_OAI_CHAT ? g4_oai_chat_response(&g->head, g4_chat_acc_message(&g->acc), g->finish_reason, &u)
                                     : g4_oai_completion_response(&g->head, g->text, g->text_len, g->finish_reason, &u);
+    if (j && g->logprobs)
+        json_object_set(json_array_get(json_object_get(j, "choices"), 0), "logprobs",
+                        json_pack("{s:O}", "content", g->lp_pending));
     bool oom = g->oom || g->acc.oom;
     gen_free(g);
     if (oom) {

@@ -292,12 +292,13 @@ static int refuse_unsupported(const json_t *body, enum g4_oai_kind kind, struct 
     v = field(body, "logprobs");
     if (v && !(kind == G4_OAI_CHAT ? json_is_boolean(v) : json_is_integer(v)))
         return g4_api_bad(e, "logprobs", kind == G4_OAI_CHAT ? "'logprobs' must be a boolean" : "'logprobs' must be an integer");
-    if (v && (json_is_true(v) || (json_is_integer(v) && json_integer_value(v) > 0)))
-        return g4_api_bad(e, "logprobs", "'logprobs' is not supported yet");
+    if (kind == G4_OAI_COMPLETION && v && json_integer_value(v) != 0)
+        return g4_api_bad(e, "logprobs", "'logprobs' on /v1/completions is not supported yet (use chat completions)");
+    bool lp = json_is_true(v);
     if ((v = field(body, "top_logprobs"))) {
         if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > 20)
             return g4_api_bad(e, "top_logprobs", "'top_logprobs' must be an integer between 0 and 20");
-        if (json_integer_value(v) > 0) return g4_api_bad(e, "top_logprobs", "'top_logprobs' needs 'logprobs', which is not supported yet");
+        if (json_integer_value(v) > 0 && !lp) return g4_api_bad(e, "top_logprobs", "'top_logprobs' requires 'logprobs' to be true");
     }
     if ((v = field(body, "functions")) || (v = field(body, "function_call")))
         return g4_api_bad(e, field(body, "functions") ? "functions" : "function_call",
@@ -352,6 +353,11 @@ int g4_oai_req_parse(struct g4_oai_req *r, enum g4_oai_kind kind, const json_t *
     if ((st = parse_stop(r, body, e))) goto out;
     if ((st = parse_logit_bias(r, body, n_vocab, e))) goto out;
     if ((st = get_bool(body, "stream", &r->stream, e))) goto out;
+    if (kind == G4_OAI_CHAT && json_is_true(field(body, "logprobs"))) {
+        r->logprobs = true;
+        json_t *tl = field(body, "top_logprobs");
+        r->top_logprobs = tl ? (int)json_integer_value(tl) : 0;
+    }
     json_t *so = field(body, "stream_options");
     if (so && !json_is_object(so)) {
         st = g4_api_bad(e, "stream_options", "'stream_options' must be an object");

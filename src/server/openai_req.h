@@ -3,7 +3,7 @@
  * Contract: g4_oai_req_parse either fills every field with a checked value
  * or returns a 400 g4_api_error whose `param` names the offending field.
  * Unknown fields are ignored; a known field we cannot honour yet (n > 1,
- * logprobs, suffix, echo) is a
+ * suffix, echo) is a
  * 400 naming it, never silently dropped. JSON null means "absent". The
  * parser holds references to the request JSON (messages, tools), so the
  * struct is self-contained until g4_oai_req_free. */
@@ -53,6 +53,8 @@ struct g4_oai_req {
     int n_logit_bias;
     bool stream;
     bool include_usage;
+    bool logprobs;              /* chat: per-token log probabilities */
+    int top_logprobs;           /* 0..20 alternatives per token */
     json_t *tools;              /* array with >= 1 tool, or NULL */
     enum g4_oai_tool_choice tool_choice;
     char *tool_choice_name;     /* G4_TOOL_NAMED: the function */

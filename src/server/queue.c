@@ -28,6 +28,7 @@ struct g4_gen_req *g4_gen_req_new(int32_t *prompt, size_t n_prompt) {
     g4_sampler_params_default(&r->sp);
     atomic_init(&r->cancel, false);
     atomic_init(&r->refs, 2);
+    r->logprobs = -1;
     r->t_queued = g4_now();
     return r;
 }
@@ -41,6 +42,7 @@ void g4_gen_req_release(struct g4_gen_req *r) {
     for (int i = 0; i < r->n_stop; i++) free(r->stop[i]);
     free(r->stop);
     free(r->text);
+    free(r->lp);
     g4_grammar_free(r->grammar);
     free(r);
 }
@@ -84,6 +86,30 @@ bool g4_gen_req_emit(struct g4_gen_req *r, const char *text, size_t len) {
         r->text[r->text_len] = 0;
         pthread_cond_signal(&r->cv);
     }
+    pthread_mutex_unlock(&r->mu);
+    return ok;
+}
+
+size_t g4_gen_req_take_lp(struct g4_gen_req *r, struct g4_tok_lp **out) {
+    pthread_mutex_lock(&r->mu);
+    size_t n = r->n_lp;
+    *out = r->lp;
+    r->lp = NULL;
+    r->n_lp = r->lp_cap = 0;
+    pthread_mutex_unlock(&r->mu);
+    return n;
+}
+
+bool g4_gen_req_emit_lp(struct g4_gen_req *r, const struct g4_tok_lp *rec) {
+    pthread_mutex_lock(&r->mu);
+    bool ok = true;
+    if (r->n_lp == r->lp_cap) {
+        size_t cap = r->lp_cap ? r->lp_cap * 2 : 16;
+        struct g4_tok_lp *p = realloc(r->lp, cap * sizeof *p);
+        if (!p) ok = false;
+        else r->lp = p, r->lp_cap = cap;
+    }
+    if (ok) r->lp[r->n_lp++] = *rec;
     pthread_mutex_unlock(&r->mu);
     return ok;
 }

@@ -122,6 +122,7 @@ def t_errors():
     cases = [
         ("temperature", {"temperature": "hot"}),
         ("n", {"n": 2}),
+        ("top_logprobs", {"logprobs": True, "top_logprobs": 50}),
         ("max_tokens", {"max_tokens": -1}),
         ("top_p", {"top_p": 2}),
         ("stop", {"stop": 5}),
@@ -299,6 +300,23 @@ def t_queue_ping_and_cors():
     check("cors-other", "Access-Control-Allow-Origin" not in h, str(h))
 
 
+def t_logprobs():
+    r = client.chat.completions.create(model=MODEL, messages=MSG, max_tokens=5, temperature=0, logprobs=True,
+                                       top_logprobs=3)
+    lp = r.choices[0].logprobs.content
+    check("logprobs-count", len(lp) == r.usage.completion_tokens == 5, f"{len(lp)} {r.usage.completion_tokens}")
+    check("logprobs-greedy-top1", all(len(t.top_logprobs) == 3 and t.top_logprobs[0].token == t.token
+                                       and abs(t.top_logprobs[0].logprob - t.logprob) < 1e-6 and t.logprob <= 0
+                                       and t.top_logprobs[1].logprob <= t.top_logprobs[0].logprob for t in lp), str(lp))
+    check("logprobs-text", "".join(t.token for t in lp) == r.choices[0].message.content,
+          f"{[t.token for t in lp]} {r.choices[0].message.content!r}")
+    s = client.chat.completions.create(model=MODEL, messages=MSG, max_tokens=5, temperature=0, logprobs=True,
+                                       top_logprobs=3, stream=True)
+    sl = [t for ch in s if ch.choices and ch.choices[0].logprobs for t in ch.choices[0].logprobs.content]
+    check("logprobs-stream", [t.token for t in sl] == [t.token for t in lp]
+          and all(abs(a.logprob - b.logprob) < 1e-6 for a, b in zip(sl, lp)), str(sl))
+
+
 def t_metrics():
     st, _, b = raw("GET", "/metrics")
     t = b.decode()
@@ -307,7 +325,7 @@ def t_metrics():
 
 
 for name, fn in [("models", t_models), ("chat", t_chat), ("length-stop", t_length_and_stop), ("errors", t_errors),
-                 ("special", t_special_tokens), ("structured", t_structured), ("completions", t_completions), ("concurrent", t_concurrent),
+                 ("special", t_special_tokens), ("structured", t_structured), ("logprobs", t_logprobs), ("completions", t_completions), ("concurrent", t_concurrent),
                  ("disconnect", t_disconnect), ("queue-ping-cors", t_queue_ping_and_cors), ("metrics", t_metrics)]:
     run(name, fn)
 sys.exit(1 if failed else 0)
