@@ -287,11 +287,18 @@ static ssize_t stream_reader(void *cls, uint64_t pos, char *buf, size_t max) {
 static void stream_free(void *cls) { gen_free(cls); }
 
 /* Sampling parameters and stop strings of the request into the generation. */
-static int setup_req(struct g4_gen_req *q, struct g4_oai_req *r, int64_t n_ctx, struct g4_api_error *e) {
+static int setup_req(struct g4_gen_req *q, struct g4_oai_req *r, const g4_model *m, int64_t n_ctx,
+                     struct g4_api_error *e) {
     struct g4_sampler_params *sp = &q->sp;
+    /* fields the client left out come from the model's generation_config
+     * (Gemma: temperature 1, top_k 64, top_p 0.95), else OpenAI's defaults */
+    const struct g4_config *c = &m->cfg;
     sp->temperature = (float)r->temperature;
     sp->top_k = r->top_k;
     sp->top_p = (float)r->top_p;
+    if (!r->set_temperature && c->temperature > 0) sp->temperature = c->temperature;
+    if (!r->set_top_k && c->top_k > 0) sp->top_k = c->top_k;
+    if (!r->set_top_p && c->top_p > 0 && c->top_p <= 1) sp->top_p = c->top_p;
     sp->min_p = (float)r->min_p;
     sp->repeat_penalty = (float)r->repetition_penalty;
     sp->presence_penalty = (float)r->presence_penalty;
@@ -417,7 +424,7 @@ static struct MHD_Response *handle(struct g4_http_req *hr, enum g4_oai_kind kind
         g4_api_fail(&e, 500, "server_error", NULL, NULL, "out of memory");
         goto fail_engine_ref;
     }
-    if ((st = setup_req(q, &r, s->n_ctx, &e))) goto fail_engine_ref;
+    if ((st = setup_req(q, &r, s->model, s->n_ctx, &e))) goto fail_engine_ref;
     if ((st = compile_grammar(q, &r, &e))) goto fail_engine_ref;
     if (kind == G4_OAI_CHAT) {
         struct g4_outparse_opts po = {.tools_enabled = tools_on && gemma4};

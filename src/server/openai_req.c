@@ -339,6 +339,9 @@ int g4_oai_req_parse(struct g4_oai_req *r, enum g4_oai_kind kind, const json_t *
     if ((st = get_int(body, "max_completion_tokens", 1, INT32_MAX, &i64, &given, e))) goto out;
     if (given) r->max_tokens = i64;
     if ((st = get_num(body, "temperature", 0, 2, &r->temperature, e))) goto out;
+    r->set_temperature = field(body, "temperature") != NULL;
+    r->set_top_p = field(body, "top_p") != NULL;
+    r->set_top_k = field(body, "top_k") != NULL;
     if ((st = get_num(body, "top_p", 0, 1, &r->top_p, e))) goto out;
     if ((st = get_num(body, "min_p", 0, 1, &r->min_p, e))) goto out;
     if ((st = get_num(body, "repetition_penalty", 0.01, 10, &r->repetition_penalty, e))) goto out;

@@ -44,6 +44,7 @@ struct g4_oai_req {
     int32_t top_k;              /* default 0 = off */
     double min_p;               /* default 0 = off */
     double repetition_penalty;  /* extension; default 1 = off */
+    bool set_temperature, set_top_p, set_top_k; /* given by the client (else the model's generation config applies) */
     bool has_seed;
     uint64_t seed;
     char **stop;                /* n_stop non-empty strings */
