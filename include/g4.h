@@ -171,6 +171,9 @@ typedef struct g4_context_params {
     int n_batch;     /* rows per forward pass (prefill chunk); 0 = 256. Also bounds
                         the rollback g4_context_truncate() can do (n_batch tokens) */
     int n_threads;   /* 0 = one per online CPU */
+    int f32_activations; /* 1: quantized weights multiply f32 activations (slower; the
+                            logits of the dequantized weights, as HF computes them);
+                            0: activations are quantized to 8 bits as llama.cpp does */
 } g4_context_params;
 
 /* Creates a context for `m` (which must outlive it). `params` may be NULL. */

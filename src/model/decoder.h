@@ -75,6 +75,8 @@ struct g4_dec {
     float final_softcap;     /* 0 = none */
     float embd_scale;        /* sqrt(d) rounded to the embedding's dtype */
     int v_norm;              /* Gemma 4: scale-free RMSNorm on V */
+    int f32_act;             /* keep activations f32 in quantized matmuls (exact w.r.t. the
+                                dequantized weights) instead of quantizing them like llama.cpp */
     int bf16_act;            /* BF16 checkpoint: round activations to bf16 where HF's bf16
                                 compute rounds them (matmul/norm outputs, residual adds,
                                 RoPE products, attention probabilities, softcap steps) */

@@ -101,7 +101,8 @@ struct g4_grammar_vocab;
 
 /* Builds the token trie. `bytes[i]`/`lens[i]`: token i's bytes (pieces
  * decoded: "▁" -> space, <0xHH> -> byte); `kinds` may be NULL (all normal).
- * Tokens with no bytes, or with bytes >= 0xF8, are never allowed. */
+ * Tokens with no bytes, longer than 256 bytes, or with bytes >= 0xF8 are
+ * never allowed. */
 g4_status g4_grammar_vocab_new(int n_tokens, const char *const *bytes, const uint32_t *lens,
                                const uint8_t *kinds, struct g4_grammar_vocab **out, g4_error *err);
 void g4_grammar_vocab_free(struct g4_grammar_vocab *v);

@@ -22,6 +22,7 @@ struct tnode {
  * thought) every plain token is accepted, so those states take the
  * precomputed plain mask and walk only the trie of the other tokens. */
 enum { CLS_NONE = 0, CLS_JSON = 1, CLS_GEMMA = 2 };
+#define MAX_TOKEN_BYTES 256 /* longer tokens are never allowed (Gemma's longest is 93); bounds the scratch */
 #define PLAIN_LE_MAX 16 /* strings with maxLength: per-length plain masks up to this many code points left */
 
 struct g4_grammar_vocab {
@@ -132,7 +133,7 @@ g4_status g4_grammar_vocab_new(int n_tokens, const char *const *bytes, const uin
     v->tok_off = calloc((size_t)n_tokens + 1, sizeof *v->tok_off);
     v->tok_kind = calloc((size_t)n_tokens, 1);
     uint64_t total = 0;
-    for (int i = 0; i < n_tokens; i++) total += lens[i] <= 4096 ? lens[i] : 0;
+    for (int i = 0; i < n_tokens; i++) total += lens[i] <= MAX_TOKEN_BYTES ? lens[i] : 0;
     v->tok_bytes = total < (1ull << 31) ? malloc(total + 1) : NULL;
     if (!v->ends || !v->tok_off || !v->tok_kind || !v->tok_bytes) goto oom;
     uint32_t used = 0;
@@ -158,7 +159,7 @@ g4_status g4_grammar_vocab_new(int n_tokens, const char *const *bytes, const uin
             v->tok_off[i + 1] = used;
             continue;
         }
-        if (!b || len == 0 || len > 4096) continue;
+        if (!b || len == 0 || len > MAX_TOKEN_BYTES) continue;
         bool ok = true;
         for (uint32_t k = 0; k < len && ok; k++) ok = b[k] < 0xF8;
         if (!ok) continue;

@@ -6,9 +6,9 @@
  *     is a proper prefix of another, so a full match decides at once);
  *  3. the state machine: content / reasoning / tool-call head / arguments
  *     (Gemma syntax -> JSON, explicit bounded stack) / BEGIN_ARG variant.
- * NUL bytes are dropped. Deltas of one kind are coalesced and flushed at every structural event and
- * at the end of each feed. Nothing here allocates per byte except buffer
- * growth (amortised doubling). */
+ * NUL bytes are dropped. Deltas of one kind are coalesced and flushed at
+ * every structural event and at the end of each feed. Nothing here allocates
+ * per byte except buffer growth (amortised doubling). */
 #include "tokenizer/outparse.h"
 
 #include <stdio.h>

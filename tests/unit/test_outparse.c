@@ -195,6 +195,8 @@ static const struct tcase CASES[] = {
      "<|channel>thought\nx<channel|>\n\n<|tool_call>call:a{}<tool_call|>", NULL, "x", {{"a", "{}"}}, "tool_calls", 0},
     {"stray markup at content start keeps call detection", TOOLS, "<channel|><bos>\ncall:a{}", NULL, NULL,
      {{"a", "{}"}}, "tool_calls", 0},
+    {"call inside an unclosed thought", TOOLS, "<|channel>thought\nplan<|tool_call>call:a{}<tool_call|>", NULL,
+     "plan", {{"a", "{}"}}, "tool_calls", 0},
     {"channel without newline", TOOLS, "<|channel>thought<channel|>Yes", "Yes", NULL, {{0}}, "stop", 0},
 };
 
