@@ -479,8 +479,8 @@ static struct MHD_Response *handle(struct g4_http_req *hr, enum g4_oai_kind kind
     json_t *j = kind == G4_OAI_CHAT ? g4_oai_chat_response(&g->head, g4_chat_acc_message(&g->acc), g->finish_reason, &u)
                                     : g4_oai_completion_response(&g->head, g->text, g->text_len, g->finish_reason, &u);
     if (j && g->logprobs)
-        json_object_set(json_array_get(json_object_get(j, "choices"), 0), "logprobs",
-                        json_pack("{s:O}", "content", g->lp_pending));
+        json_object_set_new(json_array_get(json_object_get(j, "choices"), 0), "logprobs",
+                            json_pack("{s:O}", "content", g->lp_pending));
     bool oom = g->oom || g->acc.oom;
     gen_free(g);
     if (oom) {
