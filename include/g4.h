@@ -149,6 +149,193 @@ g4_status g4_chat_render(const g4_model *m, const char *messages_json, const cha
 g4_status g4_chat_render_format(const char *format, const char *messages_json, const char *tools_json,
                                 const char *options_json, char **out, g4_error *err);
 
+/* ---- Contexts and evaluation -------------------------------------------
+ *
+ * A g4_context is one sequence being evaluated against a model: its KV
+ * cache, scratch and thread pool, all sized at creation (evaluation
+ * allocates nothing). Many contexts may share one model. A context is used
+ * by one thread at a time.
+ *
+ *     g4_context *c;
+ *     g4_context_new(m, NULL, &c, &err);
+ *     float *logits = malloc(g4_context_n_vocab(c) * sizeof(float));
+ *     g4_context_eval(c, prompt, n_prompt, logits, 0, &err);   // prefill
+ *     for (...) { int32_t t = argmax(logits); g4_context_eval(c, &t, 1, logits, 0, &err); }
+ *     g4_context_free(c);
+ */
+
+typedef struct g4_context g4_context;
+
+typedef struct g4_context_params {
+    int64_t n_ctx;   /* positions the sequence may reach; 0 = min(model context, 4096) */
+    int n_batch;     /* rows per forward pass (prefill chunk); 0 = 256. Also bounds
+                        the rollback g4_context_truncate() can do (n_batch tokens) */
+    int n_threads;   /* 0 = one per online CPU */
+} g4_context_params;
+
+/* Creates a context for `m` (which must outlive it). `params` may be NULL. */
+g4_status g4_context_new(const g4_model *m, const g4_context_params *params, g4_context **out, g4_error *err);
+/* Frees a context; NULL is ignored. */
+void g4_context_free(g4_context *c);
+
+/* Logit columns (the model's vocabulary rows) and hidden size. */
+int32_t g4_context_n_vocab(const g4_context *c);
+int32_t g4_context_n_embd(const g4_context *c);
+/* Positions evaluated so far (the next token's position). */
+int64_t g4_context_pos(const g4_context *c);
+
+/* Appends n tokens and writes raw logits (after the final softcap, before
+ * any sampling rule): of the last token only into logits[n_vocab], or, with
+ * all_logits, of every token into logits[n][n_vocab]. logits may be NULL
+ * (no output). Long input is split into chunks of n_batch. On error nothing
+ * is appended. */
+g4_status g4_context_eval(g4_context *c, const int32_t *tokens, size_t n, float *logits, int all_logits,
+                          g4_error *err);
+
+/* The general form: rows given as token ids, optionally replaced by
+ * caller-supplied input embeddings (multimodal soft tokens, not scaled), and
+ * optional bidirectional blocks (rows with the same block id >= 0 see each
+ * other in sliding-window layers; a block must fit in one n_batch chunk). */
+typedef struct g4_eval_input {
+    const int32_t *tokens;     /* [n] required; placeholder ids on embedding rows */
+    const float *embd;         /* [n][n_embd] or NULL */
+    const uint8_t *embd_mask;  /* [n]: nonzero = use the embd row; required with embd */
+    const int32_t *block;      /* [n] block ids, -1 = none; or NULL */
+    size_t n;
+    size_t logits_from;        /* logits of rows [logits_from, n) are written; n = none */
+    float *logits;             /* [n - logits_from][n_vocab] */
+    float *hidden;             /* optional [n - logits_from][n_embd] final-normed hidden states */
+} g4_eval_input;
+g4_status g4_context_eval_ex(g4_context *c, const g4_eval_input *in, g4_error *err);
+
+/* Keeps the first n positions (speculative decoding rollback, or reuse of a
+ * shared prompt prefix). Sliding-window layers keep only window + n_batch
+ * positions, so a rollback deeper than n_batch tokens may fail with
+ * G4_ERR_RANGE (except n == 0, which always resets). */
+g4_status g4_context_truncate(g4_context *c, int64_t n, g4_error *err);
+
+/* ---- Sampling and generation -------------------------------------------
+ *
+ * A g4_sampler picks tokens from logits (suppressed tokens, logit bias,
+ * repetition/presence/frequency penalties, then temperature, top-k, top-p,
+ * min-p; greedy when temperature <= 0 or top_k == 1; same seed, same
+ * tokens). g4_generate runs the token loop over a context: prefill the new
+ * prompt tokens, then sample, stream and evaluate until a stop.
+ *
+ *     g4_sampling_params sp;
+ *     g4_model_default_sampling(m, &sp);          // generation_config
+ *     sp.seed = 42;
+ *     g4_sampler *s;
+ *     g4_sampler_new(m, &sp, &s, &err);
+ *     int32_t stop[16]; int n_stop = g4_model_stop_ids(m, stop, 16);
+ *     g4_generate_params gp = { .max_tokens = 128, .stop_ids = stop, .n_stop_ids = n_stop,
+ *                               .on_token = print_text, .user = NULL };
+ *     g4_generate_stats st;
+ *     g4_generate(m, ctx, s, prompt, n_prompt, &gp, &st, &err);
+ *     g4_sampler_free(s);
+ */
+
+typedef struct g4_sampler g4_sampler;
+
+typedef struct g4_token_bias {
+    int32_t token;
+    float bias;                /* added to the token's logit (-INFINITY bans it) */
+} g4_token_bias;
+
+typedef struct g4_sampling_params {
+    float temperature;         /* <= 0: greedy */
+    int32_t top_k;             /* <= 0: off */
+    float top_p;               /* >= 1: off */
+    float min_p;               /* <= 0: off */
+    float repeat_penalty;      /* 1: off (HF/llama.cpp repetition penalty) */
+    int32_t repeat_last_n;     /* accepted tokens the penalties look at; 0: off */
+    float presence_penalty;    /* 0: off (OpenAI) */
+    float frequency_penalty;   /* 0: off (OpenAI) */
+    uint64_t seed;
+    const g4_token_bias *logit_bias; /* [n_logit_bias], copied by g4_sampler_new */
+    int32_t n_logit_bias;
+    const int32_t *suppress;   /* [n_suppress] never sampled, copied by g4_sampler_new */
+    int32_t n_suppress;
+} g4_sampling_params;
+
+/* Fills `p` with the model's defaults: temperature, top_k and top_p from its
+ * generation config (greedy when it says do_sample false), the model's
+ * suppressed tokens, penalties off, repeat_last_n 64, seed 0. The suppress
+ * array points into the model (valid while it lives). Thread-safe. */
+void g4_model_default_sampling(const g4_model *m, g4_sampling_params *p);
+
+/* Writes the model's end-of-generation ids (eos list of the config and
+ * generation config, e.g. <eos>, <end_of_turn> / <turn|>) to out[0..cap) and
+ * returns how many there are (which may exceed cap). Thread-safe. */
+int g4_model_stop_ids(const g4_model *m, int32_t *out, int cap);
+
+/* Creates a sampler for the model's logits (g4_context_n_vocab columns).
+ * Validates the parameters (ranges, token ids); G4_ERR_INVALID_ARG names the
+ * bad field. Sampling allocates nothing. */
+g4_status g4_sampler_new(const g4_model *m, const g4_sampling_params *p, g4_sampler **out, g4_error *err);
+/* Frees a sampler; NULL is ignored. */
+void g4_sampler_free(g4_sampler *s);
+/* Picks a token from logits[n_vocab] (not modified); -1 only when every
+ * token is banned. Does not record it: call g4_sampler_accept. */
+int32_t g4_sampler_sample(g4_sampler *s, const float *logits);
+/* Records a token entering the context (the penalties' window). */
+void g4_sampler_accept(g4_sampler *s, int32_t token);
+/* Forgets the accepted tokens and reseeds. */
+void g4_sampler_reset(g4_sampler *s, uint64_t seed);
+
+typedef enum g4_stop_reason {
+    G4_STOP_NONE = 0,          /* not finished (an error) */
+    G4_STOP_TOKEN,             /* a stop id was sampled (not evaluated, not streamed) */
+    G4_STOP_STRING,            /* a stop string appeared in the text (not streamed) */
+    G4_STOP_MAX_TOKENS,        /* max_tokens generated */
+    G4_STOP_CONTEXT,           /* the context is full */
+    G4_STOP_CANCELLED,         /* on_token returned non-zero */
+} g4_stop_reason;
+
+/* Called for each generated token, in order. `text` holds the bytes that are
+ * ready to show (complete UTF-8 characters that cannot be the start of a stop
+ * string; often empty while a multi-byte character or a possible stop
+ * string is held back, and held text comes later with a later token or at the
+ * end with token -1). Control tokens have no text. Returning non-zero stops
+ * the generation (G4_STOP_CANCELLED); that token has been evaluated. */
+typedef int (*g4_token_fn)(int32_t token, const char *text, size_t len, void *user);
+
+typedef struct g4_generate_params {
+    int64_t max_tokens;              /* <= 0: until a stop or the context end */
+    const int32_t *stop_ids;         /* [n_stop_ids] */
+    int n_stop_ids;
+    const char *const *stop_strings; /* [n_stop_strings], matched on the decoded text */
+    int n_stop_strings;
+    g4_token_fn on_token;            /* may be NULL */
+    void *user;
+} g4_generate_params;
+
+typedef struct g4_generate_stats {
+    int64_t n_prompt;          /* prompt tokens evaluated */
+    int64_t n_gen;             /* tokens generated (sampled and kept, the stop id excluded) */
+    double prompt_ms;          /* prefill time */
+    double gen_ms;             /* time from the first token to the end */
+    double ttft_ms;            /* time to first token: prefill + first sample */
+    double prompt_tps, gen_tps;/* tokens per second (0 when not measurable) */
+    g4_stop_reason reason;
+} g4_generate_stats;
+
+/* Generates on `ctx` (a context of model `m`): evaluates prompt[0..n_prompt)
+ * after the context's current position (n_prompt may be 0 if the context
+ * already holds the prompt and ends with a token whose logits are wanted: at
+ * least one token is required), feeds the prompt to the sampler's penalty
+ * window, then samples, streams (on_token) and evaluates tokens until a stop
+ * id, a stop string, max_tokens, the end of the context, or cancellation.
+ * Generated tokens stay in the context (the stop id does not), so a chat can
+ * continue from g4_context_pos(). A prompt that does not fit the context is
+ * G4_ERR_RANGE before anything is evaluated. Buffers are allocated once per
+ * call; the token loop allocates nothing. `stats` may be NULL. */
+g4_status g4_generate(const g4_model *m, g4_context *ctx, g4_sampler *s, const int32_t *prompt, size_t n_prompt,
+                      const g4_generate_params *gp, g4_generate_stats *stats, g4_error *err);
+
+/* Context length of the model (positions its config allows). */
+int64_t g4_model_context_length(const g4_model *m);
+
 #ifdef __cplusplus
 }
 #endif

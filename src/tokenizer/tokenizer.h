@@ -20,7 +20,25 @@ g4_status g4_tokenizer_from_gguf(struct g4_tokenizer **out, const struct gguf_fi
 void g4_tokenizer_free(struct g4_tokenizer *t);
 
 /* Encode/decode with the semantics of include/g4.h g4_tokenize / g4_detokenize
- * (flags: G4_TOK_PARSE_SPECIAL, G4_TOK_ADD_BOS). */
+ * (flags: G4_TOK_PARSE_SPECIAL, G4_TOK_ADD_BOS), i.e. HF `tokenizers`:
+ * - With G4_TOK_PARSE_SPECIAL the ids are HF's encode(text,
+ *   add_special_tokens=False): every added token is matched in the text.
+ * - Without it (untrusted text) they are HF's with encode_special_tokens=True:
+ *   special added tokens (tokenizer.json "special": true; in a GGUF the
+ *   CONTROL/UNKNOWN tokens) are not matched and their text goes through the
+ *   normalizer and BPE like any other text, so "<start_of_turn>" or "<|turn>"
+ *   typed by a user never becomes 105/106. Non-special added tokens ("\n",
+ *   "<unused0>", "<table>", ...) are matched in both modes.
+ * - G4_TOK_ADD_BOS prepends bos (G4_ERR_UNSUPPORTED if there is none).
+ * - Invalid UTF-8 bytes are characters outside the vocabulary: byte fallback.
+ * - Decode is HF's decode: pieces (special ones dropped with skip_special),
+ *   then the decoder (Gemma: "▁" -> " ", <0xHH> runs -> UTF-8 or one U+FFFD
+ *   per byte when invalid, fuse). decode(encode(s)) == s for valid UTF-8 s
+ *   that holds no "▁" (U+2581 decodes to a space, as in HF). Unknown ids are
+ *   G4_ERR_INVALID_ARG (HF drops them).
+ * Thread-safe: the tokenizer is read-only; each call allocates its scratch.
+ * Encode is O(n log n) in the length of the longest stretch without an added
+ * token (a heap of candidate merges over a linked list of symbols). */
 g4_status g4_tokenizer_encode(const struct g4_tokenizer *t, const char *text, size_t len, int flags,
                               int32_t *out, size_t cap, size_t *n_out, g4_error *err);
 g4_status g4_tokenizer_decode(const struct g4_tokenizer *t, const int32_t *ids, size_t n, int skip_special,
