@@ -5,7 +5,7 @@
  * greedy argmax of the previous logits (decode). One short warm-up pass
  * (pages the weights in, spins the thread pool) is not counted. Reported:
  * mean and sample standard deviation over repetitions, peak RSS
- * (getrusage), decode GB/s = tensor bytes x decode tokens/s (every weight is
+ * (VmHWM), decode GB/s = tensor bytes x decode tokens/s (every weight is
  * read once per decoded token; Gemma's tied embedding is the output matrix),
  * and the machine's memory read bandwidth with the same thread count
  * (membw.c). With --json the last stdout line is one JSON object. */
@@ -130,6 +130,25 @@ static void model_bytes(const g4_model *m, double *tensor_bytes, double *file_by
     json_decref(root);
 }
 
+/* Peak resident set of this process in MB (1 MiB): VmHWM from /proc, which
+ * starts afresh at exec (ru_maxrss keeps the parent's peak across execve, so
+ * a benchmark started by a big process would report that process's peak);
+ * getrusage where /proc is unavailable. */
+static double peak_rss_mb(void) {
+    FILE *f = fopen("/proc/self/status", "r");
+    char line[256];
+    double kb = -1;
+    while (f && fgets(line, sizeof line, f))
+        if (!strncmp(line, "VmHWM:", 6)) kb = strtod(line + 6, NULL);
+    if (f) fclose(f);
+    if (kb < 0) {
+        struct rusage ru;
+        getrusage(RUSAGE_SELF, &ru);
+        kb = (double)ru.ru_maxrss; /* Linux: KiB */
+    }
+    return kb / 1024.0;
+}
+
 /* One repetition: prefill then decode. Returns 0 or prints the error. */
 static int run_once(g4_context *c, const int32_t *prompt, int n_prompt, int n_gen, float *logits, int32_t n_vocab,
                     double *prefill_ms, double *ttft_ms, double *decode_ms) {
@@ -226,9 +245,7 @@ int cmd_bench(int argc, char **argv) {
             fprintf(stderr, "rep %d: prefill %.2f tok/s, decode %.2f tok/s, ttft %.1f ms\n", r + 1,
                     pf.v[pf.n - 1], dc.v[dc.n - 1], tm);
     }
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
-    double rss_mb = (double)ru.ru_maxrss / 1024.0; /* Linux: KiB */
+    double rss_mb = peak_rss_mb();
     double membw = o.membw ? membw_read_gbps(o.n_threads, 0, 5) : 0;
     double dec = mean_of(&dc), dec_gbps = tensor_bytes * dec / 1e9;
 
@@ -265,8 +282,8 @@ int cmd_bench(int argc, char **argv) {
         json_object_set_new(j, "ttft_ms_std", json_real(std_of(&tt)));
         json_object_set_new(j, "peak_rss_mb", json_real(rss_mb));
         json_object_set_new(j, "decode_gbps", json_real(dec_gbps));
-        json_object_set_new(j, "mem_read_gbps", json_real(membw));
-        json_object_set_new(j, "bw_fraction", json_real(membw > 0 ? dec_gbps / membw : 0));
+        json_object_set_new(j, "mem_read_gbps", o.membw ? json_real(membw) : json_null());
+        json_object_set_new(j, "bw_fraction", membw > 0 ? json_real(dec_gbps / membw) : json_null());
         json_object_set_new(j, "model_size_bytes", json_real(file_bytes));
         json_object_set_new(j, "tensor_bytes", json_real(tensor_bytes));
         json_object_set_new(j, "load_ms", json_real(t_load));
