@@ -171,6 +171,9 @@ typedef struct g4_context_params {
     int n_batch;     /* rows per forward pass (prefill chunk); 0 = 256. Also bounds
                         the rollback g4_context_truncate() can do (n_batch tokens) */
     int n_threads;   /* 0 = one per online CPU */
+    int f32_activations; /* 1: quantized weights multiply f32 activations (slower; the
+                            logits of the dequantized weights, as HF computes them);
+                            0: activations are quantized to 8 bits as llama.cpp does */
 } g4_context_params;
 
 /* Creates a context for `m` (which must outlive it). `params` may be NULL. */
@@ -195,7 +198,9 @@ g4_status g4_context_eval(g4_context *c, const int32_t *tokens, size_t n, float 
 /* The general form: rows given as token ids, optionally replaced by
  * caller-supplied input embeddings (multimodal soft tokens, not scaled), and
  * optional bidirectional blocks (rows with the same block id >= 0 see each
- * other in sliding-window layers; a block must fit in one n_batch chunk). */
+ * other where the model's reference does: Gemma 4 12B/26B/31B in sliding
+ * layers, Gemma 3 in all layers, E2B/E4B nowhere; a block must fit in one
+ * n_batch chunk). */
 typedef struct g4_eval_input {
     const int32_t *tokens;     /* [n] required; placeholder ids on embedding rows */
     const float *embd;         /* [n][n_embd] or NULL */
@@ -335,6 +340,7 @@ g4_status g4_generate(const g4_model *m, g4_context *ctx, g4_sampler *s, const i
 
 /* Context length of the model (positions its config allows). */
 int64_t g4_model_context_length(const g4_model *m);
+
 
 #ifdef __cplusplus
 }

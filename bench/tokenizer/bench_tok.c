@@ -78,7 +78,8 @@ int main(int argc, char **argv) {
         }
         json_decref(v);
     }
-    size_t idcap = 1 << 20;
+    size_t idcap = 16;
+    for (size_t i = 0; i < n; i++) idcap = sl[i] + 16 > idcap ? sl[i] + 16 : idcap; /* a token covers >= 1 byte */
     int32_t *ids = malloc(idcap * sizeof *ids);
     for (int r = 0; r < reps; r++) {
         size_t total = 0;

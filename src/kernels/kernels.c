@@ -19,24 +19,24 @@ void g4_kernels_fill_ref(struct g4_kernels *k) {
     memset(k, 0, sizeof(*k));
     k->name = "ref";
     /* float weights: dot against float32 activations */
-    k->type[G4_TYPE_F32] = (struct g4_type_kernels){G4_TYPE_F32, g4_vec_dot_f32_ref, NULL};
-    k->type[G4_TYPE_F16] = (struct g4_type_kernels){G4_TYPE_F32, g4_vec_dot_f16_ref, NULL};
-    k->type[G4_TYPE_BF16] = (struct g4_type_kernels){G4_TYPE_F32, g4_vec_dot_bf16_ref, NULL};
+    k->type[G4_TYPE_F32] = (struct g4_type_kernels){.vec_dot_type = G4_TYPE_F32, .vec_dot = g4_vec_dot_f32_ref};
+    k->type[G4_TYPE_F16] = (struct g4_type_kernels){.vec_dot_type = G4_TYPE_F32, .vec_dot = g4_vec_dot_f16_ref};
+    k->type[G4_TYPE_BF16] = (struct g4_type_kernels){.vec_dot_type = G4_TYPE_F32, .vec_dot = g4_vec_dot_bf16_ref};
     /* 32-element blocks: against Q8_0 (ggml uses Q8_1 for Q4_1/Q5_1; we sum
        the Q8_0 quants instead, which gives the same value without rounding s) */
-    k->type[G4_TYPE_Q4_0] = (struct g4_type_kernels){G4_TYPE_Q8_0, g4_vec_dot_q4_0_ref, NULL};
-    k->type[G4_TYPE_Q4_1] = (struct g4_type_kernels){G4_TYPE_Q8_0, g4_vec_dot_q4_1_ref, NULL};
-    k->type[G4_TYPE_Q5_0] = (struct g4_type_kernels){G4_TYPE_Q8_0, g4_vec_dot_q5_0_ref, NULL};
-    k->type[G4_TYPE_Q5_1] = (struct g4_type_kernels){G4_TYPE_Q8_0, g4_vec_dot_q5_1_ref, NULL};
-    k->type[G4_TYPE_Q8_0] = (struct g4_type_kernels){G4_TYPE_Q8_0, g4_vec_dot_q8_0_ref, NULL};
-    k->type[G4_TYPE_IQ4_NL] = (struct g4_type_kernels){G4_TYPE_Q8_0, g4_vec_dot_iq4_nl_ref, NULL};
+    k->type[G4_TYPE_Q4_0] = (struct g4_type_kernels){.vec_dot_type = G4_TYPE_Q8_0, .vec_dot = g4_vec_dot_q4_0_ref};
+    k->type[G4_TYPE_Q4_1] = (struct g4_type_kernels){.vec_dot_type = G4_TYPE_Q8_0, .vec_dot = g4_vec_dot_q4_1_ref};
+    k->type[G4_TYPE_Q5_0] = (struct g4_type_kernels){.vec_dot_type = G4_TYPE_Q8_0, .vec_dot = g4_vec_dot_q5_0_ref};
+    k->type[G4_TYPE_Q5_1] = (struct g4_type_kernels){.vec_dot_type = G4_TYPE_Q8_0, .vec_dot = g4_vec_dot_q5_1_ref};
+    k->type[G4_TYPE_Q8_0] = (struct g4_type_kernels){.vec_dot_type = G4_TYPE_Q8_0, .vec_dot = g4_vec_dot_q8_0_ref};
+    k->type[G4_TYPE_IQ4_NL] = (struct g4_type_kernels){.vec_dot_type = G4_TYPE_Q8_0, .vec_dot = g4_vec_dot_iq4_nl_ref};
     /* 256-element super-blocks: against Q8_K */
-    k->type[G4_TYPE_Q4_K] = (struct g4_type_kernels){G4_TYPE_Q8_K, g4_vec_dot_q4_K_ref, NULL};
-    k->type[G4_TYPE_Q5_K] = (struct g4_type_kernels){G4_TYPE_Q8_K, g4_vec_dot_q5_K_ref, NULL};
-    k->type[G4_TYPE_Q6_K] = (struct g4_type_kernels){G4_TYPE_Q8_K, g4_vec_dot_q6_K_ref, NULL};
-    k->type[G4_TYPE_IQ4_XS] = (struct g4_type_kernels){G4_TYPE_Q8_K, g4_vec_dot_iq4_xs_ref, NULL};
-    k->type[G4_TYPE_Q2_K] = (struct g4_type_kernels){G4_TYPE_Q8_K, g4_vec_dot_q2_K_ref, NULL};
-    k->type[G4_TYPE_Q3_K] = (struct g4_type_kernels){G4_TYPE_Q8_K, g4_vec_dot_q3_K_ref, NULL};
+    k->type[G4_TYPE_Q4_K] = (struct g4_type_kernels){.vec_dot_type = G4_TYPE_Q8_K, .vec_dot = g4_vec_dot_q4_K_ref};
+    k->type[G4_TYPE_Q5_K] = (struct g4_type_kernels){.vec_dot_type = G4_TYPE_Q8_K, .vec_dot = g4_vec_dot_q5_K_ref};
+    k->type[G4_TYPE_Q6_K] = (struct g4_type_kernels){.vec_dot_type = G4_TYPE_Q8_K, .vec_dot = g4_vec_dot_q6_K_ref};
+    k->type[G4_TYPE_IQ4_XS] = (struct g4_type_kernels){.vec_dot_type = G4_TYPE_Q8_K, .vec_dot = g4_vec_dot_iq4_xs_ref};
+    k->type[G4_TYPE_Q2_K] = (struct g4_type_kernels){.vec_dot_type = G4_TYPE_Q8_K, .vec_dot = g4_vec_dot_q2_K_ref};
+    k->type[G4_TYPE_Q3_K] = (struct g4_type_kernels){.vec_dot_type = G4_TYPE_Q8_K, .vec_dot = g4_vec_dot_q3_K_ref};
     /* every other type (TQ1_0, TQ2_0, MXFP4, ...) has vec_dot NULL: the driver
        dequantizes blocks through g4_dequantize and dots in float32 */
     k->quantize_row[G4_TYPE_Q8_0] = g4_quantize_row_q8_0_ref;
@@ -62,6 +62,9 @@ static struct {
 #if defined(__x86_64__) || defined(__i386__)
     struct g4_kernels avx2;
 #endif
+#if defined(__aarch64__)
+    struct g4_kernels neon;
+#endif
     const struct g4_kernels *list[4];
     int n_list;
     const struct g4_kernels *best;
@@ -81,6 +84,13 @@ static void tables_init(void) {
         tables.list[tables.n_list++] = &tables.avx2;
         tables.best = &tables.avx2;
     }
+#endif
+#if defined(__aarch64__) /* Advanced SIMD is part of the aarch64 base ISA */
+    tables.neon = tables.ref;
+    tables.neon.name = "neon";
+    g4_kernels_patch_neon(&tables.neon);
+    tables.list[tables.n_list++] = &tables.neon;
+    tables.best = &tables.neon;
 #endif
     const char *env = getenv("G4_KERNELS");
     if (env && *env) {
@@ -200,7 +210,8 @@ static void rows_dequant(const struct g4_kernels *kt, const struct g4_matmul_arg
     }
 }
 
-void g4_matmul_rows(const struct g4_kernels *kt, const struct g4_matmul_args *a, int64_t n0, int64_t n1) {
+static void rows_plain(const struct g4_kernels *kt, const struct g4_matmul_args *a, int64_t n0, int64_t n1) {
+    if (n1 <= n0) return;
     const struct g4_type_kernels *tk = &kt->type[a->type];
     const uint32_t at = act_type(kt, a->type, a->f32_act);
     if (at == G4_TYPE_F32 && !(tk->vec_dot && tk->vec_dot_type == G4_TYPE_F32)) {
@@ -225,6 +236,42 @@ void g4_matmul_rows(const struct g4_kernels *kt, const struct g4_matmul_args *a,
             }
         }
     }
+}
+
+void g4_matmul_rows(const struct g4_kernels *kt, const struct g4_matmul_args *a, int64_t n0, int64_t n1) {
+    const struct g4_type_kernels *tk = &kt->type[a->type];
+    if (a->w_packed && tk->pack_rows > 0 && tk->matmul_packed && !a->f32_act) {
+        /* whole groups inside [n0, n1) from the packed copy, the rest plain */
+        const int64_t pr = tk->pack_rows, full = a->N / pr * pr;
+        const int64_t g0 = G4_MIN((n0 + pr - 1) / pr * pr, full), g1 = G4_MIN(n1 / pr * pr, full);
+        if (g1 > g0) {
+            rows_plain(kt, a, n0, g0);
+            tk->matmul_packed(a, a->wdata, act_row_bytes(tk->vec_dot_type, a->K), g0, g1);
+            rows_plain(kt, a, g1, n1);
+            return;
+        }
+    }
+    rows_plain(kt, a, n0, n1);
+}
+
+size_t g4_matmul_repack_size(const struct g4_kernels *kt, uint32_t type, int64_t N, int64_t K) {
+    if (type >= G4_TYPE_COUNT || N <= 0 || K <= 0) return 0;
+    const struct g4_type_kernels *tk = &kt->type[type];
+    const struct g4_type_traits *tr = g4_type_traits(type);
+    if (tk->pack_rows <= 0 || !tk->repack || !tr || K % tr->blck) return 0;
+    uint64_t b;
+    if (!g4_mul_ok((uint64_t)(N / tk->pack_rows), (uint64_t)(K / tr->blck), &b) ||
+        !g4_mul_ok(b, tk->pack_group_bytes_per_block, &b) || b > SIZE_MAX)
+        return 0;
+    return (size_t)b;
+}
+
+bool g4_matmul_repack(const struct g4_kernels *kt, uint32_t type, const void *w, size_t w_row_bytes, int64_t N,
+                      int64_t K, void *dst) {
+    if (g4_matmul_repack_size(kt, type, N, K) == 0 || !w || !dst) return false;
+    const struct g4_type_kernels *tk = &kt->type[type];
+    tk->repack(w, w_row_bytes, N / tk->pack_rows, K, dst);
+    return true;
 }
 
 struct matmul_job {

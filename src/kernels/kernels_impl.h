@@ -60,5 +60,9 @@ void g4_kernels_fill_ref(struct g4_kernels *k);
 /* Replaces entries of `k` (a copy of ref) with AVX2+FMA+F16C versions. */
 void g4_kernels_patch_avx2(struct g4_kernels *k);
 #endif
+#if defined(__aarch64__)
+/* Replaces entries of `k` (a copy of ref) with NEON versions (arm/dot_neon.c). */
+void g4_kernels_patch_neon(struct g4_kernels *k);
+#endif
 
 #endif

@@ -31,13 +31,14 @@ static size_t carve(uint8_t **p, size_t *used, size_t bytes, uint8_t *base) {
 
 /* Largest matmul activation scratch over every weight matrix for n rows. */
 static size_t max_wsize(const struct g4_dec *dec, int n) {
-    size_t m = G4_MAX(g4_dec_matmul_wsize(&dec->output, n), g4_dec_matmul_wsize(&dec->ple_model_proj, n));
+    bool f = dec->f32_act;
+    size_t m = G4_MAX(g4_dec_matmul_wsize(&dec->output, n, f), g4_dec_matmul_wsize(&dec->ple_model_proj, n, f));
     for (int il = 0; il < dec->n_layer; il++) {
         const struct g4_dec_layer *L = &dec->layers[il];
         const struct g4_mat *ms[] = {&L->wq,      &L->wk,       &L->wv,       &L->wo,       &L->w_gate,
                                      &L->w_up,    &L->w_down,   &L->router,   &L->exp_gate_up, &L->exp_gate,
                                      &L->exp_up,  &L->exp_down, &L->ple_gate, &L->ple_proj};
-        for (size_t i = 0; i < G4_ARRAY_LEN(ms); i++) m = G4_MAX(m, g4_dec_matmul_wsize(ms[i], n));
+        for (size_t i = 0; i < G4_ARRAY_LEN(ms); i++) m = G4_MAX(m, g4_dec_matmul_wsize(ms[i], n, f));
     }
     return m;
 }

@@ -75,6 +75,11 @@ struct g4_dec {
     float final_softcap;     /* 0 = none */
     float embd_scale;        /* sqrt(d) rounded to the embedding's dtype */
     int v_norm;              /* Gemma 4: scale-free RMSNorm on V */
+    int blocks_sliding;      /* bidirectional blocks apply in sliding layers (Gemma 3; Gemma 4
+                                with use_bidirectional_attention "vision") */
+    int blocks_global;       /* ... and in global layers (Gemma 3 only) */
+    int f32_act;             /* keep activations f32 in quantized matmuls (exact w.r.t. the
+                                dequantized weights) instead of quantizing them like llama.cpp */
     int bf16_act;            /* BF16 checkpoint: round activations to bf16 where HF's bf16
                                 compute rounds them (matmul/norm outputs, residual adds,
                                 RoPE products, attention probabilities, softcap steps) */
@@ -108,9 +113,9 @@ struct g4_kv_view {
  * tokens[i] is always given (for embedding rows it is the placeholder id;
  * PLE then uses id 0). If embd is not NULL, row i with embd_mask[i] != 0
  * takes embd[i*d .. i*d+d) as its (already scaled) input embedding.
- * block (may be NULL): per-row bidirectional block id, -1 = none; in sliding
- * layers rows of the same block >= 0 see each other (a block must lie wholly
- * inside one call). */
+ * block (may be NULL): per-row bidirectional block id, -1 = none; rows of
+ * the same block >= 0 see each other in the layers blocks_sliding /
+ * blocks_global name (a block must lie wholly inside one call). */
 struct g4_dec_batch {
     int n;
     int64_t pos0;

@@ -6,8 +6,9 @@
  * the ring of their source layer. GQA: query head n reads KV head
  * n / (n_head / n_kv_head). RoPE is half-split (rotate_half), angles
  * pos * inv_freq computed in f32 as HF does. Masks: global layers causal;
- * sliding layers see keys u with t - W < u <= t, plus (HF
- * create_masks_for_vision_model) any key of the same bidirectional block. */
+ * sliding layers see keys u with t - W < u <= t; plus (HF
+ * create_masks_for_vision_model) any key of the same bidirectional block,
+ * in sliding layers (Gemma 4 "vision", Gemma 3) and global layers (Gemma 3). */
 #include "model/decoder_impl.h"
 
 #include "core/fp16.h"
@@ -107,12 +108,11 @@ static void att_range(void *ctx, int ith, int64_t i0, int64_t i1) {
         int i = (int)(it / j->n_head), h = (int)(it % j->n_head);
         int g = h / group;
         int64_t t = b->pos0 + i;
-        int blk = b->block ? b->block[i] : -1;
+        int use_blocks = b->block && (L->sliding ? dec->blocks_sliding : dec->blocks_global);
+        int blk = use_blocks ? b->block[i] : -1;
         int64_t lo = 0, hi = t;
-        if (L->sliding) {
-            lo = G4_MAX((int64_t)0, t - dec->window + 1);
-            if (blk >= 0) hi = last; /* same-block keys ahead of t are visible */
-        }
+        if (L->sliding) lo = G4_MAX((int64_t)0, t - dec->window + 1);
+        if (blk >= 0) hi = last; /* same-block keys ahead of t are visible */
         const float *q = j->q + (size_t)i * j->n_head * hd + (size_t)h * hd;
         float mx = -INFINITY;
         int64_t cnt = hi - lo + 1;

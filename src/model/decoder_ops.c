@@ -48,17 +48,17 @@ void g4_dec_mat_row(const struct g4_mat *w, int64_t r, float *out) {
 }
 
 void g4_dec_matmul(struct g4_pool *tp, const struct g4_mat *w, const float *x, int n, int64_t ldx, float *y,
-                   int64_t ldy, void *wdata) {
+                   int64_t ldy, void *wdata, bool f32_act) {
     struct g4_matmul_args a = {
         .type = w->type, .w = w->data, .w_row_bytes = w->row_bytes, .N = w->rows, .K = w->cols, .M = n,
-        .x = x, .x_stride = ldx, .y = y, .y_stride = ldy, .f32_act = false, .wdata = wdata,
+        .x = x, .x_stride = ldx, .y = y, .y_stride = ldy, .f32_act = f32_act, .wdata = wdata,
     };
     g4_matmul(tp, g4_kernels(), &a);
 }
 
-size_t g4_dec_matmul_wsize(const struct g4_mat *w, int n) {
+size_t g4_dec_matmul_wsize(const struct g4_mat *w, int n, bool f32_act) {
     if (!w->data) return 0;
-    return g4_matmul_wsize(g4_kernels(), w->type, n, w->cols, false);
+    return g4_matmul_wsize(g4_kernels(), w->type, n, w->cols, f32_act);
 }
 
 struct norm_job {
@@ -95,7 +95,7 @@ void g4_dec_rmsnorm(struct g4_pool *tp, const float *x, float *y, int64_t n_rows
 
 void g4_dec_mm(const struct g4_dec *dec, struct g4_pool *tp, const struct g4_mat *w, const float *x, int n,
                int64_t ldx, float *y, int64_t ldy, void *wdata) {
-    g4_dec_matmul(tp, w, x, n, ldx, y, ldy, wdata);
+    g4_dec_matmul(tp, w, x, n, ldx, y, ldy, wdata, dec->f32_act);
     if (dec->bf16_act)
         for (int t = 0; t < n; t++) g4_dec_round(dec, y + (size_t)t * ldy, (size_t)w->rows);
 }

@@ -22,8 +22,8 @@ void g4_dec_par_for(struct g4_pool *tp, int64_t n, int64_t grain, g4_dec_range_f
  * x has row stride ldx >= W->cols, y has row stride ldy >= W->rows.
  * wdata: g4_dec_matmul_wsize(w, >= n) bytes for the quantized activations. */
 void g4_dec_matmul(struct g4_pool *tp, const struct g4_mat *w, const float *x, int n, int64_t ldx,
-                   float *y, int64_t ldy, void *wdata);
-size_t g4_dec_matmul_wsize(const struct g4_mat *w, int n);
+                   float *y, int64_t ldy, void *wdata, bool f32_act);
+size_t g4_dec_matmul_wsize(const struct g4_mat *w, int n, bool f32_act);
 
 /* y = rmsnorm(x) * w over groups of `dim` (n_rows rows), w NULL = no scale.
  * x and y may alias. */

@@ -255,6 +255,11 @@ static g4_status bind_all(struct binder *bd, struct g4_dec *dec) {
     dec->final_softcap = c->final_softcap;
     dec->attn_softcap = 0;
     dec->v_norm = c->v_norm;
+    /* HF create_masks_for_vision_model: Gemma 3 ORs the image blocks into
+     * both layer types, Gemma 4 into sliding layers only, and only when the
+     * config asks for it (not E2B/E4B) */
+    dec->blocks_sliding = !dec->gemma4 || c->bidirectional_vision;
+    dec->blocks_global = !dec->gemma4;
     TRY(bind_mat(bd, &dec->tok_embd, NULL, G4_W_TOKEN_EMBD, 0, c->n_vocab, d, 1, false));
     dec->embd_scale = embed_scale(d, dec->tok_embd.type, bd->gguf);
     /* HF runs a BF16 checkpoint in bf16: mirror its roundings (llama.cpp

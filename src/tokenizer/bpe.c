@@ -3,8 +3,8 @@
  * <0xHH> byte tokens (byte_fallback), or <unk> (fused when fuse_unk); an
  * invalid UTF-8 byte is a character that is never in the vocabulary. Then a
  * min-heap of candidate merges ordered by (rank, position) is popped; stale
- * entries are skipped exactly as HF's Word::merge_all does (the pair must
- * still map to the entry's merged id), so the ids equal HF's in every case.
+ * entries are skipped as HF's Word::merge_all does (see heap_push), so the
+ * ids equal HF's in every case.
  * Symbols form a doubly linked list; a merged-away symbol gets len 0. */
 #include "tokenizer/tok_internal.h"
 
@@ -16,15 +16,10 @@ struct sym {
     int32_t prev, next;
     uint32_t len; /* bytes; 0 = merged into its left neighbour */
 };
-struct heap_item {
-    uint32_t rank;
-    uint32_t pos;
-    int32_t new_id;
-};
 struct tok_bpe_scratch {
     struct sym *syms;
     size_t n_syms, cap_syms;
-    struct heap_item *heap;
+    uint64_t *heap; /* 4-ary min-heap of rank << 32 | position */
     size_t n_heap, cap_heap;
 };
 
@@ -54,23 +49,24 @@ static bool sym_push(struct tok_bpe_scratch *s, int32_t id, uint32_t len) {
     return true;
 }
 
-static inline bool item_less(const struct heap_item *a, const struct heap_item *b) {
-    return a->rank != b->rank ? a->rank < b->rank : a->pos < b->pos;
-}
-
-static bool heap_push(struct tok_bpe_scratch *s, uint32_t rank, uint32_t pos, int32_t new_id) {
+/* A candidate merge is rank << 32 | position: one integer compare orders by
+ * rank, then leftmost position, as HF's Merge ordering does. Its merged id is
+ * looked up again when popped: an entry is stale iff the pair at its
+ * position changed (a changed pair always spells a longer string), which is
+ * exactly when HF's new_id check fails. */
+static bool heap_push(struct tok_bpe_scratch *s, uint32_t rank, uint32_t pos) {
     if (s->n_heap == s->cap_heap) {
         size_t cap = s->cap_heap ? s->cap_heap * 2 : 64;
-        struct heap_item *n = realloc(s->heap, cap * sizeof *n);
+        uint64_t *n = realloc(s->heap, cap * sizeof *n);
         if (!n) return false;
         s->heap = n;
         s->cap_heap = cap;
     }
+    uint64_t it = (uint64_t)rank << 32 | pos;
     size_t i = s->n_heap++;
-    struct heap_item it = {rank, pos, new_id};
     while (i > 0) {
-        size_t p = (i - 1) / 2;
-        if (!item_less(&it, &s->heap[p])) break;
+        size_t p = (i - 1) / 4;
+        if (s->heap[p] <= it) break;
         s->heap[i] = s->heap[p];
         i = p;
     }
@@ -78,17 +74,18 @@ static bool heap_push(struct tok_bpe_scratch *s, uint32_t rank, uint32_t pos, in
     return true;
 }
 
-static struct heap_item heap_pop(struct tok_bpe_scratch *s) {
-    struct heap_item top = s->heap[0];
-    struct heap_item last = s->heap[--s->n_heap];
+static uint64_t heap_pop(struct tok_bpe_scratch *s) {
+    uint64_t top = s->heap[0], last = s->heap[--s->n_heap];
     size_t n = s->n_heap, i = 0;
     for (;;) {
-        size_t l = 2 * i + 1;
-        if (l >= n) break;
-        size_t c = l + 1 < n && item_less(&s->heap[l + 1], &s->heap[l]) ? l + 1 : l;
-        if (!item_less(&s->heap[c], &last)) break;
-        s->heap[i] = s->heap[c];
-        i = c;
+        size_t c = 4 * i + 1;
+        if (c >= n) break;
+        size_t best = c, end = c + 4 < n ? c + 4 : n;
+        for (size_t k = c + 1; k < end; k++)
+            if (s->heap[k] < s->heap[best]) best = k;
+        if (s->heap[best] >= last) break;
+        s->heap[i] = s->heap[best];
+        i = best;
     }
     if (n) s->heap[i] = last;
     return top;
@@ -156,25 +153,25 @@ g4_status tok_bpe_word(const struct g4_tokenizer *t, struct tok_bpe_scratch *s, 
     uint32_t rank;
     int32_t nid;
     for (size_t i = 0; i + 1 < n; i++)
-        if (tok_merges_get(t, s->syms[i].id, s->syms[i + 1].id, &rank, &nid) && !heap_push(s, rank, (uint32_t)i, nid))
+        if (tok_merges_get(t, s->syms[i].id, s->syms[i + 1].id, &rank, &nid) && !heap_push(s, rank, (uint32_t)i))
             goto oom;
     while (s->n_heap) {
-        struct heap_item top = heap_pop(s);
-        struct sym *a = &s->syms[top.pos];
+        uint64_t top = heap_pop(s);
+        uint32_t pos = (uint32_t)top;
+        struct sym *a = &s->syms[pos];
         if (a->len == 0 || a->next < 0) continue;
         int32_t next = a->next;
         struct sym right = s->syms[next];
-        if (!tok_merges_get(t, a->id, right.id, &rank, &nid) || nid != top.new_id) continue; /* stale */
-        a->id = top.new_id;
+        if (!tok_merges_get(t, a->id, right.id, &rank, &nid) || rank != (uint32_t)(top >> 32)) continue; /* stale */
+        a->id = nid;
         a->len += right.len;
         a->next = right.next;
         s->syms[next].len = 0;
-        if (right.next >= 0) s->syms[right.next].prev = (int32_t)top.pos;
+        if (right.next >= 0) s->syms[right.next].prev = (int32_t)pos;
         if (a->prev >= 0 && tok_merges_get(t, s->syms[a->prev].id, a->id, &rank, &nid) &&
-            !heap_push(s, rank, (uint32_t)a->prev, nid))
+            !heap_push(s, rank, (uint32_t)a->prev))
             goto oom;
-        if (a->next >= 0 && tok_merges_get(t, a->id, s->syms[a->next].id, &rank, &nid) &&
-            !heap_push(s, rank, top.pos, nid))
+        if (a->next >= 0 && tok_merges_get(t, a->id, s->syms[a->next].id, &rank, &nid) && !heap_push(s, rank, pos))
             goto oom;
     }
     for (size_t i = 0; i < n; i++) {

@@ -12,11 +12,17 @@
  *    tokenizer.json in the same order.
  * llama.cpp writes user-defined pieces with spaces where tokenizer.json has
  * "▁" (e.g. id 138 "  " vs "▁▁"): those are mapped back. Added tokens are the
- * CONTROL, USER_DEFINED and UNKNOWN tokens (and, for gemma4, the newline
- * runs); special ones (plain text in untrusted mode) are CONTROL and UNKNOWN,
- * as in llama.cpp. The pipeline is
- * Gemma's: normalizer Replace(" " -> "▁") (+ Prepend "▁" with
- * add_space_prefix), BPE with byte fallback, decoder ▁ -> " ", bytes, fuse. */
+ * CONTROL, USER_DEFINED and UNKNOWN tokens; special ones (plain text in
+ * untrusted mode) are CONTROL and UNKNOWN, as in llama.cpp. Newline runs are
+ * split out only when they are such added tokens (Gemma 3): llama.cpp's
+ * GEMMA4 pre-split at newlines ([^\n]+|[\n]+) is not HF's behaviour when
+ * the newline tokens are normal pieces (BPE runs over the newlines, as
+ * fastokens found on gemma-4-31B-it); it gives the same ids only while no
+ * piece mixes "\n" with other characters (true of Gemma 3's vocabulary).
+ * The pipeline is Gemma's: normalizer Replace(" " -> "▁") (+ Prepend "▁"
+ * with add_space_prefix), BPE with byte fallback, decoder ▁ -> " ", bytes,
+ * fuse. */
+#include "core/log.h"
 #include "tokenizer/tok_internal.h"
 #include "io/gguf.h"
 
@@ -93,6 +99,7 @@ static g4_status merges_from_list(struct g4_tokenizer *t, const struct gguf_kv *
     if (kv->type != GGUF_T_ARRAY || kv->arr_type != GGUF_T_STRING)
         return g4_fail(err, G4_ERR_FORMAT, "%s: tokenizer.ggml.merges is not an array of strings", name);
     g4_status st = tok_merges_init(t, kv->n, err);
+    uint64_t n_skipped = 0;
     for (uint64_t i = 0; st == G4_OK && i < kv->n; i++) {
         struct gguf_str m;
         if (!gguf_arr_str(kv, i, &m)) return g4_fail(err, G4_ERR_FORMAT, "%s: bad merge %llu", name, (unsigned long long)i);
@@ -100,8 +107,19 @@ static g4_status merges_from_list(struct g4_tokenizer *t, const struct gguf_kv *
         if (!sp || sp == m.s || (uint64_t)(sp - m.s) + 1 >= m.len)
             return g4_fail(err, G4_ERR_FORMAT, "%s: merge %llu is not \"left right\"", name, (unsigned long long)i);
         size_t alen = (size_t)(sp - m.s);
-        st = tok_merge_add_pieces(t, m.s, alen, sp + 1, m.len - alen - 1, (uint32_t)i, name, err);
+        g4_error e;
+        st = tok_merge_add_pieces(t, m.s, alen, sp + 1, m.len - alen - 1, (uint32_t)i, name, &e);
+        if (st == G4_ERR_FORMAT && strstr(e.message, "missing from the vocabulary")) {
+            /* llama.cpp keeps loading when a merge names or produces a piece
+             * outside the vocabulary (such a merge can never yield a token id);
+             * HF's tokenizer.json loader refuses it. GGUF files follow llama.cpp. */
+            n_skipped++;
+            st = G4_OK;
+        } else if (st != G4_OK && err) {
+            *err = e;
+        }
     }
+    if (n_skipped) G4_LOGW("%s: skipped %llu merges outside the vocabulary", name, (unsigned long long)n_skipped);
     return st;
 }
 
@@ -121,17 +139,6 @@ static g4_status add_step(struct tok_step *steps, int *n, enum tok_step_kind kin
     return G4_OK;
 }
 
-/* Gemma 4 splits the text at newline runs (spec §8.1; llama.cpp's GEMMA4
- * pre-tokenizer [^\n]+|[\n]+ keeping a newline run that is a token whole).
- * HF gets this from "\n", "\n\n", ... being added tokens, which a GGUF may
- * type NORMAL: in a gemma4 GGUF they are added tokens whatever their type. */
-static bool all_newlines(const char *p, size_t len) {
-    if (!len) return false;
-    for (size_t i = 0; i < len; i++)
-        if (p[i] != '\n') return false;
-    return true;
-}
-
 static int32_t get_id(const struct gguf_file *g, const char *key, int32_t n_vocab) {
     uint32_t v;
     return gguf_get_u32(g, key, &v) && v < (uint32_t)n_vocab ? (int32_t)v : -1;
@@ -141,8 +148,10 @@ g4_status g4_tokenizer_from_gguf(struct g4_tokenizer **out, const struct gguf_fi
     *out = NULL;
     const char *name = g->name ? g->name : "gguf";
     struct gguf_str model;
+    /* UNSUPPORTED (not NOT_FOUND): g4_model_load tolerates a model without a
+     * usable tokenizer only for that code (api/model.c). */
     if (!gguf_get_str(g, "tokenizer.ggml.model", &model))
-        return g4_fail(err, G4_ERR_NOT_FOUND, "%s: no tokenizer.ggml.model", name);
+        return g4_fail(err, G4_ERR_UNSUPPORTED, "%s: no tokenizer in this GGUF (no tokenizer.ggml.model)", name);
     bool is_llama = gguf_str_eq(model, "llama"), is_gemma4 = gguf_str_eq(model, "gemma4");
     if (!is_llama && !is_gemma4)
         return g4_fail(err, G4_ERR_UNSUPPORTED, "%s: tokenizer model \"%.*s\" is not supported", name,
@@ -174,7 +183,6 @@ g4_status g4_tokenizer_from_gguf(struct g4_tokenizer **out, const struct gguf_fi
         goto done;
     }
     char buf[TOK_MAX_PIECE * 3];
-    bool any_byte = false;
     for (int32_t i = 0; i < n && st == G4_OK; i++) {
         struct gguf_str s;
         type[i] = TT_NORMAL;
@@ -203,8 +211,7 @@ g4_status g4_tokenizer_from_gguf(struct g4_tokenizer **out, const struct gguf_fi
         }
         uint8_t fl = TOK_F_MODEL;
         if (type[i] == TT_CONTROL || type[i] == TT_UNKNOWN) fl |= TOK_F_ADDED | TOK_F_SPECIAL;
-        if (type[i] == TT_USER || (is_gemma4 && type[i] == TT_NORMAL && all_newlines(p, len))) fl |= TOK_F_ADDED;
-        any_byte |= type[i] == TT_BYTE;
+        if (type[i] == TT_USER) fl |= TOK_F_ADDED;
         st = tok_set_piece(t, i, p, len, fl, false, name, err);
         if (st == G4_OK && is_llama) {
             if (!gguf_arr_f32(scores, (uint64_t)i, &score[i]) || score[i] != score[i]) { /* NaN would break the sort */
@@ -238,7 +245,7 @@ g4_status g4_tokenizer_from_gguf(struct g4_tokenizer **out, const struct gguf_fi
         if ((st = add_step(t->dec, &t->n_dec, TOK_DEC_STRIP, " ", NULL, err)) != G4_OK) goto done;
         t->dec[t->n_dec - 1].start = 1;
     }
-    t->byte_fallback = any_byte;
+    t->byte_fallback = true; /* SentencePiece: <0xHH> pieces, where present, stand for bytes */
     t->fuse_unk = true;
     t->unk_id = get_id(g, "tokenizer.ggml.unknown_token_id", n);
     if (t->unk_id < 0) t->unk_id = tok_map_find(t, "<unk>", 5);

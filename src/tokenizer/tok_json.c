@@ -8,6 +8,7 @@
  * is G4_ERR_UNSUPPORTED; anything malformed is G4_ERR_FORMAT. Nothing in the
  * file is trusted: every id, length and type is checked before use. */
 #include "tokenizer/tok_internal.h"
+#include "core/log.h"
 
 #include <jansson.h>
 #include <stdlib.h>
@@ -205,6 +206,12 @@ static bool split_merge(const char *s, size_t len, size_t *alen) {
     return true;
 }
 
+/* HF's id for an added token missing from the vocab. */
+static int64_t next_added_id(int64_t max_added, uint64_t vocab_size) {
+    if (max_added < 0) return (int64_t)vocab_size;
+    return max_added >= (int64_t)vocab_size ? max_added + 1 : (int64_t)vocab_size;
+}
+
 /* `norm` holds the parsed normalizer; it moves into the tokenizer (freed by
  * the caller when no tokenizer was made). */
 static g4_status parse_model(struct jctx *c, struct g4_tokenizer **out, const json_t *model, const json_t *added,
@@ -236,13 +243,21 @@ static g4_status parse_model(struct jctx *c, struct g4_tokenizer **out, const js
     }
     uint64_t vocab_size = json_object_size(vocab);
     if (added && !json_is_null(added) && !json_is_array(added)) return jfail(c, G4_ERR_FORMAT, "\"added_tokens\" is not an array");
+    /* The ids HF gives the added tokens (see below) bound the size. */
+    int64_t max_added = -1;
     for (size_t i = 0; json_is_array(added) && i < json_array_size(added); i++) {
         const json_t *a = json_array_get(added, i), *id = json_object_get(a, "id");
         if (!json_is_object(a) || !json_is_integer(id) || json_integer_value(id) < 0 ||
             json_integer_value(id) >= TOK_MAX_VOCAB)
             return jfail(c, G4_ERR_FORMAT, "added token without a valid \"id\"");
-        if (json_integer_value(id) > max_id) max_id = json_integer_value(id);
+        const json_t *content = json_object_get(a, "content");
+        if (!json_is_string(content)) return jfail(c, G4_ERR_FORMAT, "added token without a valid \"content\"");
+        const json_t *in_vocab = json_object_get(vocab, json_string_value(content));
+        int64_t hf = in_vocab ? json_integer_value(in_vocab) : next_added_id(max_added, vocab_size);
+        if (hf > max_added) max_added = hf;
+        if (hf > max_id) max_id = hf;
     }
+    if (max_id >= TOK_MAX_VOCAB) return jfail(c, G4_ERR_FORMAT, "too many tokens");
     if (max_id < 0) return jfail(c, G4_ERR_FORMAT, "empty vocabulary");
     struct g4_tokenizer *t = tok_alloc((int32_t)max_id + 1, c->err);
     if (!t) return c->err ? c->err->code : G4_ERR_NOMEM;
@@ -296,10 +311,11 @@ static g4_status parse_model(struct jctx *c, struct g4_tokenizer **out, const js
         if ((st = tok_merge_add_pieces(t, a, alen, b, blen, (uint32_t)i, c->name, c->err)) != G4_OK) return st;
     }
 
-    /* Added tokens, in file order, with the ids HF would give them: the model
-     * id when the content is in the vocab, else the next free id (HF
-     * AddedVocabulary::add_tokens). A file that says otherwise is refused. */
-    int64_t max_added = -1;
+    /* Added tokens, in file order, with the ids HF gives them: the model id
+     * when the content is in the vocab, else the next id after the vocab and
+     * the added tokens so far (AddedVocabulary::add_tokens). HF ignores the
+     * file's "id" there (it only warns), and so do we. */
+    max_added = -1;
     for (size_t i = 0; json_is_array(added) && i < json_array_size(added); i++) {
         const json_t *a = json_array_get(added, i);
         size_t n;
@@ -318,14 +334,13 @@ static g4_status parse_model(struct jctx *c, struct g4_tokenizer **out, const js
         int32_t have = tok_map_find(t, content, n);
         if (have >= 0 && (t->flags[have] & TOK_F_ADDED))
             return jfail(c, G4_ERR_FORMAT, "added token listed twice");
-        int64_t want = have;
-        if (have < 0) {
-            if (max_added < 0) want = (int64_t)vocab_size;
-            else want = max_added >= (int64_t)vocab_size ? max_added + 1 : (int64_t)vocab_size;
-        }
-        if (want != id)
-            return g4_fail(c->err, G4_ERR_FORMAT, "%s: added token %d would get id %lld from tokenizers", c->name,
+        int64_t want = have >= 0 ? have : next_added_id(max_added, vocab_size);
+        if (want != id) G4_LOGW("%s: added token %d gets id %lld (as in tokenizers)", c->name, (int)id, (long long)want);
+        if (want >= t->n_vocab || (have < 0 && (t->flags[want] & TOK_F_PRESENT)))
+            return g4_fail(c->err, G4_ERR_FORMAT, "%s: added token %d would take id %lld of another token", c->name,
                            (int)id, (long long)want);
+        id = (int32_t)want;
+        e.id = id;
         if (have < 0) {
             /* tokenizers 0.23 decodes a new normalized token to its
              * normalized content (checked: "Q Q" with " " -> "_" gives "Q_Q") */

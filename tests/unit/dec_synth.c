@@ -43,6 +43,8 @@ void synth_build(struct synth *s, int n_layer, int features, int window, uint64_
     d->attn_scale = g3 ? 0.25f : 1.0f;
     d->final_softcap = g3 ? 0 : 30.0f;
     d->v_norm = !g3;
+    d->blocks_sliding = 1;
+    d->blocks_global = g3;
     d->tok_embd = mat(s, V, D, 1.0f);
     d->output = d->tok_embd;
     d->embd_scale = 4.0f;

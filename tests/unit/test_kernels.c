@@ -150,7 +150,7 @@ static const struct mm_case mm_cases[] = {
 /* Checks matmul of N weight rows (w, rb bytes apart) of `type` on table kt
  * against the double oracle, for M in 1..9 and both activation modes. */
 static void check_matmul(const struct g4_kernels *kt, uint32_t type, const uint8_t *w, size_t rb, int64_t N, int64_t K,
-                         struct g4_pool *pool, const int64_t *Ms, size_t n_ms) {
+                         struct g4_pool *pool, const int64_t *Ms, size_t n_ms, bool packed) {
     const int64_t YS = N + 3;
     const struct g4_type_traits *tr = g4_type_traits(type);
     float *wd = malloc(sizeof(float) * (size_t)(N * K)), *off = calloc((size_t)(N * K), sizeof(float));
@@ -176,11 +176,26 @@ static void check_matmul(const struct g4_kernels *kt, uint32_t type, const uint8
                                        .x = x, .x_stride = XS, .y = y, .y_stride = YS, .f32_act = f32_act};
             size_t ws = g4_matmul_wsize(kt, c->type, M, K, f32_act);
             a.wdata = ws ? malloc(ws) : NULL;
+            void *wp = NULL;
+            if (packed) { /* load-time repacked weights (whole groups; the tail rows stay plain) */
+                const size_t pb = g4_matmul_repack_size(kt, type, N, K);
+                CHECKF(pb > 0, "%s %s: no repack size", kt->name, tr->name);
+                wp = malloc(pb ? pb : 1);
+                memset(wp, 0xA5, pb);
+                CHECK(g4_matmul_repack(kt, type, w, rb, N, K, wp));
+                a.w_packed = wp;
+            }
             g4_error err;
             if (g4_matmul_check(kt, &a, ws, &err) != G4_OK) {
                 CHECKF(0, "%s %s K=%lld: %s", kt->name, tr->name, (long long)K, err.message);
             } else {
-                g4_matmul(pool, kt, &a);
+                if (packed && mi % 2) { /* phases by hand, ranges not aligned to groups */
+                    g4_matmul_quantize(kt, &a, 0, 1);
+                    g4_matmul_rows(kt, &a, 0, G4_MIN(N, 11));
+                    g4_matmul_rows(kt, &a, G4_MIN(N, 11), N);
+                } else {
+                    g4_matmul(pool, kt, &a);
+                }
                 const uint32_t at = f32_act || !kt->type[c->type].vec_dot ? G4_TYPE_F32 : kt->type[c->type].vec_dot_type;
                 const size_t qrb = ws / (size_t)M;
                 const int64_t nblk = at == G4_TYPE_F32 ? K : K / tr->blck;
@@ -219,7 +234,7 @@ static void check_matmul(const struct g4_kernels *kt, uint32_t type, const uint8
                     }
                 }
             }
-            free(a.wdata); free(x); free(y); free(xs);
+            free(a.wdata); free(x); free(y); free(xs); free(wp);
         }
     free(wd); free(off);
 }
@@ -235,8 +250,10 @@ static void run_mm_case(const struct g4_kernels *kt, const struct mm_case *c, st
     const size_t rb = (size_t)rb64 + 8; /* padded rows: w_row_bytes > row size */
     uint8_t *w = malloc(rb * (size_t)N);
     fill_weights(c->type, w, N, K, rb);
-    static const int64_t Ms[] = {1, 2, 5, 9};
-    check_matmul(kt, c->type, w, rb, N, K, pool, Ms, G4_ARRAY_LEN(Ms));
+    static const int64_t Ms[] = {1, 2, 5, 9, 17}; /* 17: three tile groups (6+6+5) */
+    check_matmul(kt, c->type, w, rb, N, K, pool, Ms, G4_ARRAY_LEN(Ms), false);
+    if (kt->type[c->type].pack_rows > 0) /* N = 19: two packed groups and 3 plain rows */
+        check_matmul(kt, c->type, w, rb, N, K, pool, Ms, G4_ARRAY_LEN(Ms), true);
     free(w);
 }
 
@@ -281,7 +298,11 @@ static void test_matmul_real_gguf(void) {
         CHECK(g4_row_bytes(t->type, (uint64_t)t->ne[0], &rb));
         static const int64_t Ms[] = {1, 3};
         for (int k = 0; k < nk; k++)
-            check_matmul(ks[k], t->type, t->data, (size_t)rb, G4_MIN(t->ne[1], (int64_t)21), t->ne[0], pool, Ms, 2);
+            check_matmul(ks[k], t->type, t->data, (size_t)rb, G4_MIN(t->ne[1], (int64_t)21), t->ne[0], pool, Ms, 2, false);
+        for (int k = 0; k < nk; k++) /* and load-time repacked, where the table has a layout */
+            if (ks[k]->type[t->type].pack_rows > 0 && t->ne[1] >= 8)
+                check_matmul(ks[k], t->type, t->data, (size_t)rb, G4_MIN(t->ne[1], (int64_t)21), t->ne[0], pool, Ms, 2,
+                             true);
     }
     CHECK(n_types >= 2);
     g4_pool_free(pool);
@@ -491,8 +512,11 @@ static void test_softmax_and_pointwise(void) {
             for (int64_t i = 0; i < n; i++) {
                 const double ref = exp((double)x[i] - mx) / sum;
                 /* exp (a few ulp in SIMD), n-term sum, one division; SIMD exp
-                   may flush results below FLT_MIN (1.2e-38) to zero */
-                const double tol = (n + 32.0) * U * ref + 1.2e-38;
+                   may flush results below FLT_MIN (1.2e-38) to zero. Plus the
+                   float rounding of z = x - max (|z| U/2 absolute, so |z| U/2
+                   relative after exp; counted twice): matters for z ~ -60 */
+                const double z = x[i] == -INFINITY ? 0.0 : fabs((double)x[i] - mx);
+                const double tol = (n + 32.0 + z) * U * ref + 1.2e-38;
                 if (!(fabs(y[i] - ref) <= tol) && bad++ < 3) CHECKF(0, "%s softmax n=%lld [%lld] %.9g vs %.9g", kt->name, (long long)n, (long long)i, y[i], ref);
             }
             for (int64_t i = 0; i < n; i++) {
@@ -732,6 +756,63 @@ static void test_attention_pos0(void) {
     }
 }
 
+/* Every table's activation quantizers must produce the reference's bytes
+ * (the matmul tolerances assume the same quantized activations): random
+ * rows, rows with exact rounding ties (x * id = k + 0.5 for both roundf and
+ * lrintf), a zero block and a repeated maximum of both signs. */
+static void test_quantize_bitexact(void) {
+    const struct g4_kernels *ks[8];
+    const int nk = g4_kernels_list(ks, 8);
+    enum { K = 1024 };
+    float x[K];
+    for (int variant = 0; variant < 4; variant++) {
+        uint32_t s = 12345u + (uint32_t)variant;
+        for (int i = 0; i < K; i++) {
+            s = s * 1664525u + 1013904223u;
+            x[i] = ((float)(s >> 8) / 16777216.0f - 0.5f) * 8.0f;
+        }
+        if (variant == 1) /* ties: amax 127 gives id 1 (q8_0); max -127 gives iscale 1 (q8_K) */
+            for (int i = 0; i < K; i++) x[i] = (i % 32 == 0) ? -127.0f : (float)((i * 7) % 101 - 50) + 0.5f;
+        if (variant == 2) memset(x + 256, 0, 256 * sizeof(float)); /* a zero block */
+        if (variant == 3)
+            for (int i = 0; i < K; i += 64) x[i] = (i / 64) % 2 ? 9.0f : -9.0f; /* equal |max|, both signs */
+        for (int t = 0; t < 2; t++) {
+            const uint32_t at = t ? G4_TYPE_Q8_K : G4_TYPE_Q8_0;
+            uint64_t rb = 0;
+            CHECK(g4_row_bytes(at, K, &rb));
+            uint8_t *ref = calloc(1, rb), *got = malloc(rb);
+            ks[0]->quantize_row[at](x, ref, K);
+            for (int k = 1; k < nk; k++) {
+                memset(got, 0xA5, rb);
+                ks[k]->quantize_row[at](x, got, K);
+                CHECKF(memcmp(ref, got, rb) == 0, "%s quantize %s variant %d differs from ref", ks[k]->name,
+                       g4_type_name(at), variant);
+            }
+            free(ref);
+            free(got);
+        }
+    }
+}
+
+/* Repack API edge cases: no layout (ref table, other types), N below a
+ * group, K not a multiple of the block; sizes are whole groups only. */
+static void test_repack_api(void) {
+    const struct g4_kernels *ref = g4_kernels_get("ref");
+    CHECK(g4_matmul_repack_size(ref, G4_TYPE_Q4_0, 64, 256) == 0);
+    uint8_t w[18 * 8 * 2] = {0}, dst[18 * 8 * 2];
+    CHECK(!g4_matmul_repack(ref, G4_TYPE_Q4_0, w, 36, 8, 64, dst));
+    const struct g4_kernels *ks[8];
+    const int nk = g4_kernels_list(ks, 8);
+    for (int k = 0; k < nk; k++) {
+        const struct g4_type_kernels *tk = &ks[k]->type[G4_TYPE_Q4_0];
+        if (tk->pack_rows <= 0) continue;
+        CHECK(g4_matmul_repack_size(ks[k], G4_TYPE_Q4_0, tk->pack_rows - 1, 64) == 0);
+        CHECK(g4_matmul_repack_size(ks[k], G4_TYPE_Q4_0, 8, 48) == 0);
+        CHECK(g4_matmul_repack_size(ks[k], G4_TYPE_Q4_0, 8 * 3 + 5, 64) == 3 * 2 * tk->pack_group_bytes_per_block);
+        CHECK(g4_matmul_repack_size(ks[k], G4_TYPE_Q4_0, -1, 64) == 0);
+    }
+}
+
 static void test_embed_row(void) {
     uint16_t tab[3][8];
     for (int r = 0; r < 3; r++)
@@ -757,5 +838,7 @@ int main(void) {
     RUN(test_attention_pos0);
     RUN(test_cvt_row);
     RUN(test_embed_row);
+    RUN(test_quantize_bitexact);
+    RUN(test_repack_api);
     return test_done();
 }

@@ -9,7 +9,13 @@
 
 #include "core/fp16.h"
 
+#include "kernels/x86/avx2_common.h"
+
 #include <immintrin.h>
+#include <string.h>
+
+/* f16 -> f32 with F16C (exact, like g4_f16_to_f32, without its branches) */
+static inline float f16f(uint16_t h) { return _cvtsh_ss(h); }
 
 static inline float hsum8(__m256 v) {
     __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
@@ -56,7 +62,7 @@ void g4_vec_dot_f16_avx2(int64_t n, float *s, const void *vw, const void *vx) {
     }
     for (; i + 8 <= n; i += 8) s0 = _mm256_fmadd_ps(load_f16x8(w + i), _mm256_loadu_ps(x + i), s0);
     float r = hsum8(_mm256_add_ps(_mm256_add_ps(s0, s1), _mm256_add_ps(s2, s3)));
-    for (; i < n; i++) r += g4_f16_to_f32(w[i]) * x[i];
+    for (; i < n; i++) r += f16f(w[i]) * x[i];
     *s = r;
 }
 
@@ -94,46 +100,69 @@ static inline __m256i nibbles_32(const uint8_t *p) {
     return _mm256_and_si256(b, _mm256_set1_epi8(0x0F));
 }
 
+/* Q8_0 and Q4_0: two blocks per iteration into two accumulators (two
+ * independent FMA chains), scales through F16C. As llama.cpp, the signed
+ * product uses maddubs(|w|, sign(x, w)). */
 void g4_vec_dot_q8_0_avx2(int64_t n, float *s, const void *vw, const void *vx) {
     const struct g4_block_q8_0 *w = vw;
     const struct g4_block_q8_0 *x = vx;
-    __m256 acc = _mm256_setzero_ps();
-    for (int64_t b = 0; b < n / 32; b++) {
-        const __m256 d = _mm256_set1_ps(g4_f16_to_f32(w[b].d) * g4_f16_to_f32(x[b].d));
+    __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
+    const int64_t nb = n / 32;
+    int64_t b = 0;
+    for (; b + 2 <= nb; b += 2) {
+        const __m256i w0 = _mm256_loadu_si256((const __m256i *)w[b].qs);
+        const __m256i w1 = _mm256_loadu_si256((const __m256i *)w[b + 1].qs);
+        const __m256 p0 = mul_sum_i8_pairs_float(w0, _mm256_loadu_si256((const __m256i *)x[b].qs));
+        const __m256 p1 = mul_sum_i8_pairs_float(w1, _mm256_loadu_si256((const __m256i *)x[b + 1].qs));
+        acc0 = _mm256_fmadd_ps(_mm256_set1_ps(f16f(w[b].d) * f16f(x[b].d)), p0, acc0);
+        acc1 = _mm256_fmadd_ps(_mm256_set1_ps(f16f(w[b + 1].d) * f16f(x[b + 1].d)), p1, acc1);
+    }
+    for (; b < nb; b++) {
         const __m256i qw = _mm256_loadu_si256((const __m256i *)w[b].qs);
         const __m256i qx = _mm256_loadu_si256((const __m256i *)x[b].qs);
-        acc = _mm256_fmadd_ps(d, mul_sum_i8_pairs_float(qw, qx), acc);
+        acc0 = _mm256_fmadd_ps(_mm256_set1_ps(f16f(w[b].d) * f16f(x[b].d)), mul_sum_i8_pairs_float(qw, qx), acc0);
     }
-    *s = hsum8(acc);
+    *s = hsum8(_mm256_add_ps(acc0, acc1));
 }
 
 void g4_vec_dot_q4_0_avx2(int64_t n, float *s, const void *vw, const void *vx) {
     const struct g4_block_q4_0 *w = vw;
     const struct g4_block_q8_0 *x = vx;
-    __m256 acc = _mm256_setzero_ps();
-    for (int64_t b = 0; b < n / 32; b++) {
-        const __m256 d = _mm256_set1_ps(g4_f16_to_f32(w[b].d) * g4_f16_to_f32(x[b].d));
-        const __m256i qw = _mm256_sub_epi8(nibbles_32(w[b].qs), _mm256_set1_epi8(8));
-        const __m256i qx = _mm256_loadu_si256((const __m256i *)x[b].qs);
-        acc = _mm256_fmadd_ps(d, mul_sum_i8_pairs_float(qw, qx), acc);
+    const __m256i k8 = _mm256_set1_epi8(8);
+    __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
+    const int64_t nb = n / 32;
+    int64_t b = 0;
+    for (; b + 2 <= nb; b += 2) {
+        const __m256i w0 = _mm256_sub_epi8(nibbles_32(w[b].qs), k8);
+        const __m256i w1 = _mm256_sub_epi8(nibbles_32(w[b + 1].qs), k8);
+        const __m256 p0 = mul_sum_i8_pairs_float(w0, _mm256_loadu_si256((const __m256i *)x[b].qs));
+        const __m256 p1 = mul_sum_i8_pairs_float(w1, _mm256_loadu_si256((const __m256i *)x[b + 1].qs));
+        acc0 = _mm256_fmadd_ps(_mm256_set1_ps(f16f(w[b].d) * f16f(x[b].d)), p0, acc0);
+        acc1 = _mm256_fmadd_ps(_mm256_set1_ps(f16f(w[b + 1].d) * f16f(x[b + 1].d)), p1, acc1);
     }
-    *s = hsum8(acc);
+    for (; b < nb; b++) {
+        const __m256i qw = _mm256_sub_epi8(nibbles_32(w[b].qs), k8);
+        const __m256i qx = _mm256_loadu_si256((const __m256i *)x[b].qs);
+        acc0 = _mm256_fmadd_ps(_mm256_set1_ps(f16f(w[b].d) * f16f(x[b].d)), mul_sum_i8_pairs_float(qw, qx), acc0);
+    }
+    *s = hsum8(_mm256_add_ps(acc0, acc1));
 }
 
 /* ---- k-quants against Q8_K ---- */
 
+/* Q4_K: the min term sum_j m_j * (bsums[2j] + bsums[2j+1]) is one madd of
+ * the 16 group sums with the mins each repeated twice. */
 void g4_vec_dot_q4_K_avx2(int64_t n, float *s, const void *vw, const void *vx) {
     const struct g4_block_q4_K *w = vw;
     const struct g4_block_q8_K *x = vx;
     const __m256i m4 = _mm256_set1_epi8(0x0F);
     __m256 acc = _mm256_setzero_ps();
-    float acc_m = 0.0f;
     for (int64_t b = 0; b < n / G4_QK_K; b++) {
-        uint8_t sc[8], mn[8];
-        for (int j = 0; j < 8; j++) g4k_scale_min_k4(j, w[b].scales, &sc[j], &mn[j]);
-        int sum_m = 0;
-        for (int j = 0; j < 8; j++) sum_m += mn[j] * (x[b].bsums[2 * j] + x[b].bsums[2 * j + 1]);
-        __m256i sumi = _mm256_setzero_si256();
+        __m128i sc8, mn8;
+        g4x_scales_mins_k4(w[b].scales, &sc8, &mn8);
+        const __m256i mins16 = _mm256_cvtepu8_epi16(_mm_unpacklo_epi8(mn8, mn8));
+        const __m256i sc2 = _mm256_broadcastsi128_si256(sc8);
+        __m256i s0 = _mm256_setzero_si256(), s1 = s0;
         for (int c = 0; c < 4; c++) {
             const __m256i q4 = _mm256_loadu_si256((const __m256i *)(w[b].qs + 32 * c));
             const __m256i lo = _mm256_and_si256(q4, m4);
@@ -142,23 +171,28 @@ void g4_vec_dot_q4_K_avx2(int64_t n, float *s, const void *vw, const void *vx) {
             const __m256i yhi = _mm256_loadu_si256((const __m256i *)(x[b].qs + 64 * c + 32));
             const __m256i plo = _mm256_maddubs_epi16(lo, ylo); /* |15*127*2| < 2^15 */
             const __m256i phi = _mm256_maddubs_epi16(hi, yhi);
-            sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(plo, _mm256_set1_epi16(sc[2 * c])));
-            sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(phi, _mm256_set1_epi16(sc[2 * c + 1])));
+            s0 = _mm256_add_epi32(s0, _mm256_madd_epi16(plo, g4x_bcast_u8_epi16(sc2, 2 * c)));
+            s1 = _mm256_add_epi32(s1, _mm256_madd_epi16(phi, g4x_bcast_u8_epi16(sc2, 2 * c + 1)));
         }
-        const float dy = x[b].d;
-        acc = _mm256_fmadd_ps(_mm256_set1_ps(g4_f16_to_f32(w[b].d) * dy), _mm256_cvtepi32_ps(sumi), acc);
-        acc_m += g4_f16_to_f32(w[b].dmin) * dy * (float)sum_m;
+        const __m256i sm = _mm256_madd_epi16(_mm256_loadu_si256((const __m256i *)x[b].bsums), mins16);
+        const __m256 dy = _mm256_set1_ps(x[b].d);
+        acc = _mm256_fmadd_ps(_mm256_mul_ps(_mm256_set1_ps(f16f(w[b].d)), dy), _mm256_cvtepi32_ps(_mm256_add_epi32(s0, s1)),
+                              acc);
+        acc = _mm256_fnmadd_ps(_mm256_mul_ps(_mm256_set1_ps(f16f(w[b].dmin)), dy), _mm256_cvtepi32_ps(sm), acc);
     }
-    *s = hsum8(acc) - acc_m;
+    *s = hsum8(acc);
 }
 
+/* Q6_K: (q - 32).y = q.y - 32 * (group sums of y . scales), so one maddubs
+ * per 32 quants (q unsigned 6-bit: 63*127*2 < 2^15); per block |sum| <=
+ * 128*63*127*256 < 2^31. */
 void g4_vec_dot_q6_K_avx2(int64_t n, float *s, const void *vw, const void *vx) {
     const struct g4_block_q6_K *w = vw;
     const struct g4_block_q8_K *x = vx;
-    const __m256i m4 = _mm256_set1_epi8(0x0F), m2 = _mm256_set1_epi8(3), k32 = _mm256_set1_epi8(32);
+    const __m256i m4 = _mm256_set1_epi8(0x0F), m2 = _mm256_set1_epi8(3);
     __m256 acc = _mm256_setzero_ps();
     for (int64_t b = 0; b < n / G4_QK_K; b++) {
-        __m256i sumi = _mm256_setzero_si256();
+        __m256i s0 = _mm256_setzero_si256(), s1 = s0;
         for (int h = 0; h < 2; h++) {
             const uint8_t *ql = w[b].ql + 64 * h, *qh = w[b].qh + 32 * h;
             const int8_t *sc = w[b].scales + 8 * h;
@@ -173,15 +207,19 @@ void g4_vec_dot_q6_K_avx2(int64_t n, float *s, const void *vw, const void *vx) {
                                    _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hb, 4), m2), 4));
             q[3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l1, 4), m4),
                                    _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hb, 6), m2), 4));
-            for (int j = 0; j < 4; j++) {
-                const __m256i y = _mm256_loadu_si256((const __m256i *)(x[b].qs + 128 * h + 32 * j));
-                /* (q - 32) . y as q.y - 32.y: both maddubs stay below 2^15 */
-                const __m256i p = _mm256_sub_epi16(_mm256_maddubs_epi16(q[j], y), _mm256_maddubs_epi16(k32, y));
-                const __m256i scv = _mm256_set_m128i(_mm_set1_epi16(sc[2 * j + 1]), _mm_set1_epi16(sc[2 * j]));
-                sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(p, scv));
+            for (int j = 0; j < 4; j += 2) {
+                const __m256i y0 = _mm256_loadu_si256((const __m256i *)(x[b].qs + 128 * h + 32 * j));
+                const __m256i y1 = _mm256_loadu_si256((const __m256i *)(x[b].qs + 128 * h + 32 * j + 32));
+                const __m256i sc0 = _mm256_set_m128i(_mm_set1_epi16(sc[2 * j + 1]), _mm_set1_epi16(sc[2 * j]));
+                const __m256i sc1 = _mm256_set_m128i(_mm_set1_epi16(sc[2 * j + 3]), _mm_set1_epi16(sc[2 * j + 2]));
+                s0 = _mm256_add_epi32(s0, _mm256_madd_epi16(_mm256_maddubs_epi16(q[j], y0), sc0));
+                s1 = _mm256_add_epi32(s1, _mm256_madd_epi16(_mm256_maddubs_epi16(q[j + 1], y1), sc1));
             }
         }
-        acc = _mm256_fmadd_ps(_mm256_set1_ps(g4_f16_to_f32(w[b].d) * x[b].d), _mm256_cvtepi32_ps(sumi), acc);
+        const __m256i sc16 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)w[b].scales));
+        const __m256i corr = _mm256_madd_epi16(_mm256_loadu_si256((const __m256i *)x[b].bsums), sc16);
+        const __m256i si = _mm256_sub_epi32(_mm256_add_epi32(s0, s1), _mm256_slli_epi32(corr, 5));
+        acc = _mm256_fmadd_ps(_mm256_set1_ps(f16f(w[b].d) * x[b].d), _mm256_cvtepi32_ps(si), acc);
     }
     *s = hsum8(acc);
 }

@@ -7,7 +7,12 @@
 
 #include "core/fp16.h"
 
+#include "kernels/x86/avx2_common.h"
+
 #include <immintrin.h>
+
+/* f16 -> f32 with F16C (exact, like g4_f16_to_f32, without its branches) */
+static inline float f16f(uint16_t h) { return _cvtsh_ss(h); }
 #include <string.h>
 
 static inline float hsum8(__m256 v) {
@@ -48,11 +53,11 @@ void g4_vec_dot_q4_1_avx2(int64_t n, float *s, const void *vw, const void *vx) {
     const __m256i ones = _mm256_set1_epi8(1);
     __m256 acc = _mm256_setzero_ps(), accm = _mm256_setzero_ps();
     for (int64_t b = 0; b < n / 32; b++) {
-        const float dx = g4_f16_to_f32(x[b].d);
+        const float dx = f16f(x[b].d);
         const __m256i qx = _mm256_loadu_si256((const __m256i *)x[b].qs);
         const __m256i qw = nibbles_32(w[b].qs);
-        acc = _mm256_fmadd_ps(_mm256_set1_ps(g4_f16_to_f32(w[b].d) * dx), _mm256_cvtepi32_ps(mul_sum_u8_i8(qw, qx)), acc);
-        accm = _mm256_fmadd_ps(_mm256_set1_ps(g4_f16_to_f32(w[b].m) * dx), _mm256_cvtepi32_ps(mul_sum_u8_i8(ones, qx)), accm);
+        acc = _mm256_fmadd_ps(_mm256_set1_ps(f16f(w[b].d) * dx), _mm256_cvtepi32_ps(mul_sum_u8_i8(qw, qx)), acc);
+        accm = _mm256_fmadd_ps(_mm256_set1_ps(f16f(w[b].m) * dx), _mm256_cvtepi32_ps(mul_sum_u8_i8(ones, qx)), accm);
     }
     *s = hsum8(_mm256_add_ps(acc, accm));
 }
@@ -65,7 +70,7 @@ void g4_vec_dot_q5_0_avx2(int64_t n, float *s, const void *vw, const void *vx) {
         const __m256i hi = _mm256_and_si256(bits_32(w[b].qh), _mm256_set1_epi8(0x10));
         const __m256i qw = _mm256_sub_epi8(_mm256_or_si256(nibbles_32(w[b].qs), hi), _mm256_set1_epi8(16));
         const __m256i qx = _mm256_loadu_si256((const __m256i *)x[b].qs);
-        acc = _mm256_fmadd_ps(_mm256_set1_ps(g4_f16_to_f32(w[b].d) * g4_f16_to_f32(x[b].d)),
+        acc = _mm256_fmadd_ps(_mm256_set1_ps(f16f(w[b].d) * f16f(x[b].d)),
                               _mm256_cvtepi32_ps(mul_sum_i8_pairs(qw, qx)), acc);
     }
     *s = hsum8(acc);
@@ -77,12 +82,12 @@ void g4_vec_dot_q5_1_avx2(int64_t n, float *s, const void *vw, const void *vx) {
     const __m256i ones = _mm256_set1_epi8(1);
     __m256 acc = _mm256_setzero_ps(), accm = _mm256_setzero_ps();
     for (int64_t b = 0; b < n / 32; b++) {
-        const float dx = g4_f16_to_f32(x[b].d);
+        const float dx = f16f(x[b].d);
         const __m256i hi = _mm256_and_si256(bits_32(w[b].qh), _mm256_set1_epi8(0x10));
         const __m256i qw = _mm256_or_si256(nibbles_32(w[b].qs), hi);
         const __m256i qx = _mm256_loadu_si256((const __m256i *)x[b].qs);
-        acc = _mm256_fmadd_ps(_mm256_set1_ps(g4_f16_to_f32(w[b].d) * dx), _mm256_cvtepi32_ps(mul_sum_u8_i8(qw, qx)), acc);
-        accm = _mm256_fmadd_ps(_mm256_set1_ps(g4_f16_to_f32(w[b].m) * dx), _mm256_cvtepi32_ps(mul_sum_u8_i8(ones, qx)), accm);
+        acc = _mm256_fmadd_ps(_mm256_set1_ps(f16f(w[b].d) * dx), _mm256_cvtepi32_ps(mul_sum_u8_i8(qw, qx)), acc);
+        accm = _mm256_fmadd_ps(_mm256_set1_ps(f16f(w[b].m) * dx), _mm256_cvtepi32_ps(mul_sum_u8_i8(ones, qx)), accm);
     }
     *s = hsum8(_mm256_add_ps(acc, accm));
 }
@@ -100,7 +105,7 @@ void g4_vec_dot_iq4_nl_avx2(int64_t n, float *s, const void *vw, const void *vx)
     for (int64_t b = 0; b < n / 32; b++) {
         const __m256i qw = _mm256_shuffle_epi8(tab, nibbles_32(w[b].qs));
         const __m256i qx = _mm256_loadu_si256((const __m256i *)x[b].qs);
-        acc = _mm256_fmadd_ps(_mm256_set1_ps(g4_f16_to_f32(w[b].d) * g4_f16_to_f32(x[b].d)),
+        acc = _mm256_fmadd_ps(_mm256_set1_ps(f16f(w[b].d) * f16f(x[b].d)),
                               _mm256_cvtepi32_ps(mul_sum_i8_pairs(qw, qx)), acc);
     }
     *s = hsum8(acc);
@@ -121,7 +126,7 @@ void g4_vec_dot_iq4_xs_avx2(int64_t n, float *s, const void *vw, const void *vx)
             const __m256i p = _mm256_maddubs_epi16(_mm256_sign_epi8(qw, qw), _mm256_sign_epi8(qx, qw));
             sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(p, _mm256_set1_epi16((short)(ls - 32))));
         }
-        acc = _mm256_fmadd_ps(_mm256_set1_ps(g4_f16_to_f32(w[b].d) * x[b].d), _mm256_cvtepi32_ps(sumi), acc);
+        acc = _mm256_fmadd_ps(_mm256_set1_ps(f16f(w[b].d) * x[b].d), _mm256_cvtepi32_ps(sumi), acc);
     }
     *s = hsum8(acc);
 }
@@ -131,12 +136,12 @@ void g4_vec_dot_q5_K_avx2(int64_t n, float *s, const void *vw, const void *vx) {
     const struct g4_block_q8_K *x = vx;
     const __m256i m4 = _mm256_set1_epi8(0x0F), one = _mm256_set1_epi8(1);
     __m256 acc = _mm256_setzero_ps();
-    float acc_m = 0.0f;
     for (int64_t b = 0; b < n / G4_QK_K; b++) {
-        uint8_t sc[8], mn[8];
-        for (int j = 0; j < 8; j++) g4k_scale_min_k4(j, w[b].scales, &sc[j], &mn[j]);
-        int sum_m = 0;
-        for (int j = 0; j < 8; j++) sum_m += mn[j] * (x[b].bsums[2 * j] + x[b].bsums[2 * j + 1]);
+        __m128i sc8, mn8;
+        g4x_scales_mins_k4(w[b].scales, &sc8, &mn8);
+        const __m256i sc2 = _mm256_broadcastsi128_si256(sc8);
+        const __m256i sm = _mm256_madd_epi16(_mm256_loadu_si256((const __m256i *)x[b].bsums),
+                                             _mm256_cvtepu8_epi16(_mm_unpacklo_epi8(mn8, mn8)));
         __m256i hb = _mm256_loadu_si256((const __m256i *)w[b].qh);
         __m256i sumi = _mm256_setzero_si256();
         for (int c = 0; c < 4; c++) {
@@ -148,12 +153,12 @@ void g4_vec_dot_q5_K_avx2(int64_t n, float *s, const void *vw, const void *vx) {
             const __m256i hi = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(q4, 4), m4), hhi);
             const __m256i ylo = _mm256_loadu_si256((const __m256i *)(x[b].qs + 64 * c));
             const __m256i yhi = _mm256_loadu_si256((const __m256i *)(x[b].qs + 64 * c + 32));
-            sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(_mm256_maddubs_epi16(lo, ylo), _mm256_set1_epi16(sc[2 * c])));
-            sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(_mm256_maddubs_epi16(hi, yhi), _mm256_set1_epi16(sc[2 * c + 1])));
+            sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(_mm256_maddubs_epi16(lo, ylo), g4x_bcast_u8_epi16(sc2, 2 * c)));
+            sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(_mm256_maddubs_epi16(hi, yhi), g4x_bcast_u8_epi16(sc2, 2 * c + 1)));
         }
-        const float dy = x[b].d;
-        acc = _mm256_fmadd_ps(_mm256_set1_ps(g4_f16_to_f32(w[b].d) * dy), _mm256_cvtepi32_ps(sumi), acc);
-        acc_m += g4_f16_to_f32(w[b].dmin) * dy * (float)sum_m;
+        const __m256 dy = _mm256_set1_ps(x[b].d);
+        acc = _mm256_fmadd_ps(_mm256_mul_ps(_mm256_set1_ps(f16f(w[b].d)), dy), _mm256_cvtepi32_ps(sumi), acc);
+        acc = _mm256_fnmadd_ps(_mm256_mul_ps(_mm256_set1_ps(f16f(w[b].dmin)), dy), _mm256_cvtepi32_ps(sm), acc);
     }
-    *s = hsum8(acc) - acc_m;
+    *s = hsum8(acc);
 }

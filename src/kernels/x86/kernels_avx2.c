@@ -19,6 +19,33 @@ void g4_vec_dot_iq4_nl_avx2(int64_t n, float *s, const void *w, const void *x);
 void g4_vec_dot_iq4_xs_avx2(int64_t n, float *s, const void *w, const void *x);
 void g4_vec_dot_q5_K_avx2(int64_t n, float *s, const void *w, const void *x);
 
+bool g4_matmul_q4_0_avx2(const struct g4_matmul_args *a, const void *xq, size_t xrb, int64_t n0, int64_t n1);
+bool g4_matmul_q8_0_avx2(const struct g4_matmul_args *a, const void *xq, size_t xrb, int64_t n0, int64_t n1);
+bool g4_matmul_q4_K_avx2(const struct g4_matmul_args *a, const void *xq, size_t xrb, int64_t n0, int64_t n1);
+bool g4_matmul_q5_K_avx2(const struct g4_matmul_args *a, const void *xq, size_t xrb, int64_t n0, int64_t n1);
+bool g4_matmul_q6_K_avx2(const struct g4_matmul_args *a, const void *xq, size_t xrb, int64_t n0, int64_t n1);
+bool g4_matmul_f32_avx2(const struct g4_matmul_args *a, const void *xq, size_t xrb, int64_t n0, int64_t n1);
+bool g4_matmul_f16_avx2(const struct g4_matmul_args *a, const void *xq, size_t xrb, int64_t n0, int64_t n1);
+bool g4_matmul_bf16_avx2(const struct g4_matmul_args *a, const void *xq, size_t xrb, int64_t n0, int64_t n1);
+
+void g4_quantize_row_q8_0_avx2(const float *x, void *y, int64_t n);
+void g4_quantize_row_q8_K_avx2(const float *x, void *y, int64_t n);
+
+void g4_repack_q4_0x8(const void *w, size_t w_row_bytes, int64_t n_groups, int64_t K, void *dst);
+bool g4_matmul_q4_0x8_avx2(const struct g4_matmul_args *a, const void *xq, size_t xrb, int64_t n0, int64_t n1);
+
+void g4_repack_q4_Kx8(const void *w, size_t w_row_bytes, int64_t n_groups, int64_t K, void *dst);
+bool g4_matmul_q4_Kx8_avx2(const struct g4_matmul_args *a, const void *xq, size_t xrb, int64_t n0, int64_t n1);
+
+void g4_repack_q6_Kx8(const void *w, size_t w_row_bytes, int64_t n_groups, int64_t K, void *dst);
+bool g4_matmul_q6_Kx8_avx2(const struct g4_matmul_args *a, const void *xq, size_t xrb, int64_t n0, int64_t n1);
+
+void g4_repack_q8_0x8(const void *w, size_t w_row_bytes, int64_t n_groups, int64_t K, void *dst);
+bool g4_matmul_q8_0x8_avx2(const struct g4_matmul_args *a, const void *xq, size_t xrb, int64_t n0, int64_t n1);
+
+void g4_repack_q5_Kx8(const void *w, size_t w_row_bytes, int64_t n_groups, int64_t K, void *dst);
+bool g4_matmul_q5_Kx8_avx2(const struct g4_matmul_args *a, const void *xq, size_t xrb, int64_t n0, int64_t n1);
+
 void g4_attention_avx2(const struct g4_attn_args *a);
 void g4_rmsnorm_avx2(float *y, const float *x, const float *w, int64_t n, float eps, enum g4_norm_mode mode);
 void g4_add_avx2(float *y, const float *a, const float *b, int64_t n);
@@ -47,6 +74,38 @@ void g4_kernels_patch_avx2(struct g4_kernels *k) {
     k->type[G4_TYPE_IQ4_NL].vec_dot = g4_vec_dot_iq4_nl_avx2;
     k->type[G4_TYPE_IQ4_XS].vec_dot = g4_vec_dot_iq4_xs_avx2;
     k->type[G4_TYPE_Q5_K].vec_dot = g4_vec_dot_q5_K_avx2;
+    /* prefill tiles (gemm_avx2.c): M > 1 */
+    k->type[G4_TYPE_Q4_0].matmul = g4_matmul_q4_0_avx2;
+    k->type[G4_TYPE_Q8_0].matmul = g4_matmul_q8_0_avx2;
+    k->type[G4_TYPE_Q4_K].matmul = g4_matmul_q4_K_avx2;
+    k->type[G4_TYPE_Q5_K].matmul = g4_matmul_q5_K_avx2;
+    k->type[G4_TYPE_Q6_K].matmul = g4_matmul_q6_K_avx2;
+    k->type[G4_TYPE_F32].matmul = g4_matmul_f32_avx2;
+    k->type[G4_TYPE_F16].matmul = g4_matmul_f16_avx2;
+    k->type[G4_TYPE_BF16].matmul = g4_matmul_bf16_avx2;
+    k->quantize_row[G4_TYPE_Q8_0] = g4_quantize_row_q8_0_avx2;
+    k->quantize_row[G4_TYPE_Q8_K] = g4_quantize_row_q8_K_avx2;
+    /* load-time repacked Q4_0 (repack_avx2.c) */
+    k->type[G4_TYPE_Q4_0].pack_rows = 8;
+    k->type[G4_TYPE_Q4_0].pack_group_bytes_per_block = 8 * sizeof(struct g4_block_q4_0);
+    k->type[G4_TYPE_Q4_0].repack = g4_repack_q4_0x8;
+    k->type[G4_TYPE_Q4_0].matmul_packed = g4_matmul_q4_0x8_avx2;
+    k->type[G4_TYPE_Q4_K].pack_rows = 8;
+    k->type[G4_TYPE_Q4_K].pack_group_bytes_per_block = 1184; /* repack_avx2.c q4_Kx8 */
+    k->type[G4_TYPE_Q4_K].repack = g4_repack_q4_Kx8;
+    k->type[G4_TYPE_Q4_K].matmul_packed = g4_matmul_q4_Kx8_avx2;
+    k->type[G4_TYPE_Q6_K].pack_rows = 8;
+    k->type[G4_TYPE_Q6_K].pack_group_bytes_per_block = 8 * sizeof(struct g4_block_q6_K); /* q6_Kx8 */
+    k->type[G4_TYPE_Q6_K].repack = g4_repack_q6_Kx8;
+    k->type[G4_TYPE_Q6_K].matmul_packed = g4_matmul_q6_Kx8_avx2;
+    k->type[G4_TYPE_Q8_0].pack_rows = 8;
+    k->type[G4_TYPE_Q8_0].pack_group_bytes_per_block = 8 * sizeof(struct g4_block_q8_0); /* q8_0x8 */
+    k->type[G4_TYPE_Q8_0].repack = g4_repack_q8_0x8;
+    k->type[G4_TYPE_Q8_0].matmul_packed = g4_matmul_q8_0x8_avx2;
+    k->type[G4_TYPE_Q5_K].pack_rows = 8;
+    k->type[G4_TYPE_Q5_K].pack_group_bytes_per_block = 1440; /* q5_Kx8 */
+    k->type[G4_TYPE_Q5_K].repack = g4_repack_q5_Kx8;
+    k->type[G4_TYPE_Q5_K].matmul_packed = g4_matmul_q5_Kx8_avx2;
     k->attention = g4_attention_avx2;
     k->rmsnorm = g4_rmsnorm_avx2;
     k->add = g4_add_avx2;
