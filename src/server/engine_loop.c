@@ -133,6 +133,7 @@ static void slot_free_req(struct g4_slot *s) {
     s->hold_len = 0;
     s->n_pend = 0;
     s->r = NULL;
+    s->decoding = false;
 }
 
 static bool stopping(const struct g4_engine_thread *et, const struct g4_gen_req *r) {
@@ -145,6 +146,8 @@ static void update_kv_metric(struct g4_engine_thread *et) {
     atomic_store(&et->metrics->kv_used, used);
 }
 
+static void step(struct g4_engine_thread *et);
+
 /* Brings the slot's KV cache to hold prompt[0..k) for the largest k it can
  * reuse, then evaluates the rest (logits of the last row into s->logits).
  * Returns the reused count, or -1 on error/cancel. */
@@ -154,6 +157,7 @@ static int64_t slot_prefill(struct g4_engine_thread *et, struct g4_slot *s, stru
     if (k < 0) return -1;
     int64_t reused = k;
     while (k < n) {
+        if (k > reused) step(et); /* the other sequences go on between chunks */
         if (stopping(et, r)) return -1;
         int64_t m = G4_MIN((int64_t)et->n_batch, n - k);
         if (g4_prefix_eval(&s->pc, &s->eng, r->prompt + k, m, k + m == n, s->logits, err) != G4_OK) return -1;
@@ -349,14 +353,16 @@ static bool slot_start(struct g4_engine_thread *et, struct g4_slot *s, struct g4
     r->n_cached = reused;
     pthread_cond_broadcast(&r->cv);
     pthread_mutex_unlock(&r->mu);
-    return slot_token(et, s, s->logits);
+    s->decoding = slot_token(et, s, s->logits);
+    return s->decoding;
 }
 
-/* One batched decode step over every active slot. */
+/* One batched decode step over every decoding slot (not one being
+ * prefilled). */
 static void step(struct g4_engine_thread *et) {
     int n = 0;
     for (int i = 0; i < et->n_slots; i++)
-        if (et->slots[i].r) {
+        if (et->slots[i].decoding) {
             et->rows[n] = (struct g4_batch_row){&et->slots[i].eng, et->slots[i].next};
             et->row_slot[n++] = i;
         }

@@ -26,6 +26,7 @@ struct g4_slot {
     struct g4_prefix pc;
     uint64_t last_used;            /* engine clock at the last start (LRU) */
     struct g4_gen_req *r;          /* NULL = free */
+    bool decoding;                 /* prefilled: takes part in the batched steps */
     struct g4_sampler *smp;
     struct g4_stop *stop;
     struct g4_grammar_state *gs;
