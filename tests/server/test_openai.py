@@ -205,27 +205,29 @@ def t_completions():
 
 def t_concurrent():
     # 8 concurrent streams (more than the --parallel slots: the rest wait in
-    # the queue) all complete; the greedy ones (temperature 0, even i) equal
-    # the same request run alone. Seeded sampling (odd i) only completes: the
-    # batched step's matmuls (M > 1) sum in another order than M = 1, which
-    # moves logits by float rounding and can flip a sampled token whose
-    # random draw falls near a boundary
+    # the queue) all complete; the greedy ones (temperature 0, even i) give
+    # the same tokens as the same request run alone, except from a step where
+    # the alone run's top two log-probabilities are a near tie (< 0.05): the
+    # batched step's quantized matmuls (M > 1) round differently from M = 1,
+    # moving logits by up to ~0.01 on this model (tests/unit/test_batch.c).
+    # Seeded sampling (odd i) only has to complete.
     def req(i, stream):
         kw = dict(model=MODEL, messages=[{"role": "user", "content": f"Number {i}? Say something about it."}],
-                  max_tokens=12, temperature=0 if i % 2 == 0 else 0.7, seed=i)
+                  max_tokens=12, temperature=0 if i % 2 == 0 else 0.7, seed=i, logprobs=True, top_logprobs=2)
         if not stream:
             r = client.chat.completions.create(**kw)
-            return [r.choices[0].finish_reason], r.choices[0].message.content
+            return [r.choices[0].finish_reason], r.choices[0].logprobs.content
         s = client.chat.completions.create(stream=True, **kw)
-        fins, text = [], ""
+        fins, lps = [], []
         for c in s:
             if c.choices:
-                text += c.choices[0].delta.content or ""
+                if c.choices[0].logprobs and c.choices[0].logprobs.content:
+                    lps += c.choices[0].logprobs.content
                 if c.choices[0].finish_reason:
                     fins.append(c.choices[0].finish_reason)
-        return fins, text
+        return fins, lps
 
-    alone = [req(i, False)[1] for i in range(8)]
+    alone = [req(i, False)[1] if i % 2 == 0 else None for i in range(8)]
     results = [None] * 8
 
     def one(i):
@@ -242,8 +244,21 @@ def t_concurrent():
         t.join(600)
     dt = time.time() - t0
     check("concurrent-8-streams", all(isinstance(r, tuple) and len(r[0]) == 1 for r in results), str(results))
-    same = [isinstance(r, tuple) and r[1] == a for r, a in zip(results[::2], alone[::2])]
-    check("concurrent-same-as-alone", all(same), f"{same} {results[::2]} vs {alone[::2]}")
+    bad = []
+    for i in range(0, 8, 2):
+        if not isinstance(results[i], tuple):
+            bad.append(i)
+            continue
+        a, b = [t.token for t in alone[i]], [t.token for t in results[i][1]]
+        k = next((j for j in range(min(len(a), len(b))) if a[j] != b[j]), None)
+        if k is None:
+            if a != b:
+                bad.append(i)
+            continue
+        top = alone[i][k].top_logprobs
+        if len(top) < 2 or top[0].logprob - top[1].logprob >= 0.05:
+            bad.append((i, k, a, b))
+    check("concurrent-same-as-alone", not bad, str(bad))
     print(f"  (8 concurrent streams in {dt:.1f}s)")
 
 
