@@ -129,9 +129,14 @@ g4_status g4_dec_forward(const struct g4_dec *dec, const struct g4_dec_batch *b,
         if (b->tokens[i] < 0 || b->tokens[i] >= dec->n_vocab)
             return g4_fail(err, G4_ERR_INVALID_ARG, "decoder: token id %d out of range [0, %d)", b->tokens[i],
                            dec->n_vocab);
+    if (b->row_kv && b->block) return g4_fail(err, G4_ERR_INVALID_ARG, "decoder: blocks in a multi-sequence batch");
+    if (!b->row_kv && !kv) return g4_fail(err, G4_ERR_INVALID_ARG, "decoder: no KV cache");
     int64_t max_cap = 0;
-    for (int il = 0; il < dec->n_layer; il++)
-        if (dec->layers[il].kv_src == il) max_cap = G4_MAX(max_cap, kv[il].cap);
+    for (int i = 0; i < (b->row_kv ? b->n : 1); i++) {
+        const struct g4_kv_view *rk = g4_dec_row_kv(b, kv, i);
+        for (int il = 0; il < dec->n_layer; il++)
+            if (dec->layers[il].kv_src == il) max_cap = G4_MAX(max_cap, rk[il].cap);
+    }
     int nt = g4_dec_threads(tp);
     size_t need = g4_dec_scratch_bytes(dec, b->n, max_cap, nt);
     if (!scratch || scratch_bytes < need)

@@ -128,6 +128,12 @@ struct g4_dec_batch {
     int out_first;
     float *logits;
     float *hidden;  /* optional [n - out_first][d]: final-normed hidden states */
+    /* Multi-sequence batch (continuous batching), both optional: row i sits
+     * at position pos[i] (NULL: pos0 + i) and reads/writes the KV views
+     * row_kv[i][0..n_layer) of its own sequence (NULL: the `kv` argument).
+     * Rows of one sequence appear in position order; block must be NULL. */
+    const int64_t *pos;
+    struct g4_kv_view *const *row_kv;
 };
 
 /* Scratch plan: the bytes g4_dec_forward needs for batches of up to n_batch

@@ -22,7 +22,7 @@ static void rope_table(const struct g4_dec *dec, const struct g4_dec_layer *L, c
                        float *tab) {
     int half = L->head_dim / 2;
     for (int i = 0; i < b->n; i++) {
-        float p = (float)(b->pos0 + i);
+        float p = (float)g4_dec_row_pos(b, i);
         float *c = tab + (size_t)i * L->head_dim;
         for (int j = 0; j < half; j++) {
             float a = p * L->inv_freq[j];
@@ -84,7 +84,7 @@ struct att_job {
     const struct g4_dec *dec;
     const struct g4_dec_layer *L;
     const struct g4_dec_batch *b;
-    const struct g4_kv_view *kv;
+    struct g4_kv_view *kv; /* [n_layer], or NULL with b->row_kv */
     const float *q;
     float *out;
     float *scores;
@@ -100,14 +100,15 @@ static void att_range(void *ctx, int ith, int64_t i0, int64_t i1) {
     const struct g4_dec_layer *L = j->L;
     const struct g4_dec_batch *b = j->b;
     int hd = L->head_dim, group = j->n_head / L->n_kv_head;
-    int64_t cap = j->kv->cap;
-    int row = j->kv->row;
     float *sc = j->scores + (size_t)ith * (size_t)j->n_kv;
     int64_t last = b->pos0 + b->n - 1;
     for (int64_t it = i0; it < i1; it++) {
         int i = (int)(it / j->n_head), h = (int)(it % j->n_head);
         int g = h / group;
-        int64_t t = b->pos0 + i;
+        const struct g4_kv_view *kv = &g4_dec_row_kv(b, j->kv, i)[L->kv_src];
+        int64_t cap = kv->cap;
+        int row = kv->row;
+        int64_t t = g4_dec_row_pos(b, i);
         int use_blocks = b->block && (L->sliding ? dec->blocks_sliding : dec->blocks_global);
         int blk = use_blocks ? b->block[i] : -1;
         int64_t lo = 0, hi = t;
@@ -121,7 +122,7 @@ static void att_range(void *ctx, int ith, int64_t i0, int64_t i1) {
             if (u > t && b->block[u - b->pos0] != blk) {
                 s = -INFINITY;
             } else {
-                const float *k = j->kv->k + (size_t)(u % cap) * row + (size_t)g * hd;
+                const float *k = kv->k + (size_t)(u % cap) * row + (size_t)g * hd;
                 s = j->kt->dot_f32(hd, q, k);
                 if (dec->bf16_act) s = g4_round_bf16(g4_round_bf16(s) * dec->attn_scale);
                 else s *= dec->attn_scale;
@@ -146,7 +147,7 @@ static void att_range(void *ctx, int ith, int64_t i0, int64_t i1) {
         for (int64_t u = lo; u <= hi; u++) {
             float p = sc[u - lo] * inv;
             if (p == 0.0f) continue;
-            const float *v = j->kv->v + (size_t)(u % cap) * row + (size_t)g * hd;
+            const float *v = kv->v + (size_t)(u % cap) * row + (size_t)g * hd;
             for (int c = 0; c < hd; c++) o[c] += p * v[c];
         }
         g4_dec_round(dec, o, (size_t)hd);
@@ -165,7 +166,6 @@ void g4_dec_attn(const struct g4_dec *dec, int il, const struct g4_dec_batch *b,
     norm_rope(dec, L, s->q, n, nh, L->q_norm, rotate ? s->rope : NULL, tp);
 
     if (L->kv_src == il) {
-        struct g4_kv_view *c = &kv[il];
         g4_dec_mm(dec, tp, &L->wk, s->h, n, dec->n_embd, s->k, kd, s->tmp);
         if (L->k_eq_v)
             memcpy(s->v, s->k, (size_t)n * kd * sizeof(float));
@@ -174,13 +174,14 @@ void g4_dec_attn(const struct g4_dec *dec, int il, const struct g4_dec_batch *b,
         norm_rope(dec, L, s->k, n, nkv, L->k_norm, rotate ? s->rope : NULL, tp);
         if (dec->v_norm) norm_rope(dec, L, s->v, n, nkv, NULL, NULL, tp);
         for (int i = 0; i < n; i++) {
-            int64_t slot = (b->pos0 + i) % c->cap;
+            struct g4_kv_view *c = &g4_dec_row_kv(b, kv, i)[il];
+            int64_t slot = g4_dec_row_pos(b, i) % c->cap;
             memcpy(c->k + (size_t)slot * c->row, s->k + (size_t)i * kd, (size_t)kd * sizeof(float));
             memcpy(c->v + (size_t)slot * c->row, s->v + (size_t)i * kd, (size_t)kd * sizeof(float));
         }
     }
 
-    struct att_job j = {dec, L, b, &kv[L->kv_src], s->q, s->att, s->scores, s->n_kv, nh, g4_kernels()};
+    struct att_job j = {dec, L, b, kv, s->q, s->att, s->scores, s->n_kv, nh, g4_kernels()};
     g4_dec_par_for(tp, (int64_t)n * nh, 1, att_range, &j);
     g4_dec_mm(dec, tp, &L->wo, s->att, n, qd, s->o, dec->n_embd, s->tmp);
 }

@@ -30,6 +30,12 @@ struct g4_dec_scratch {
     void *tmp;           /* matmul activation scratch (quantized rows) */
 };
 
+/* Position and KV views of batch row i (see g4_dec_batch.pos / row_kv). */
+static inline int64_t g4_dec_row_pos(const struct g4_dec_batch *b, int i) { return b->pos ? b->pos[i] : b->pos0 + i; }
+static inline struct g4_kv_view *g4_dec_row_kv(const struct g4_dec_batch *b, struct g4_kv_view *kv, int i) {
+    return b->row_kv ? b->row_kv[i] : kv;
+}
+
 /* Carves the scratch for batches of n_batch rows; returns the bytes used.
  * With base == NULL only the size is computed. */
 size_t g4_dec_carve(const struct g4_dec *dec, int n_batch, int64_t n_kv, int n_threads, void *base,

@@ -74,7 +74,7 @@ int64_t g4_kvcache_min_keep(const struct g4_kvcache *kv) {
         if (!v->cap || v->cap >= kv->n_ctx || kv->n_past <= v->cap) continue;
         keep = G4_MAX(keep, kv->n_past - v->cap + kv->window - 1);
     }
-    return keep;
+    return G4_MAX(keep, kv->floor);
 }
 
 g4_status g4_kvcache_truncate(struct g4_kvcache *kv, int64_t n, g4_error *err) {
@@ -87,5 +87,55 @@ g4_status g4_kvcache_truncate(struct g4_kvcache *kv, int64_t n, g4_error *err) {
                        "kv cache: truncating to %lld needs sliding-window keys already overwritten (minimum %lld)",
                        (long long)n, (long long)keep);
     kv->n_past = n;
+    if (n == 0) kv->floor = 0;
+    return G4_OK;
+}
+
+/* rings that wrap, i.e. lose positions the window may need after a rollback */
+static int wraps(const struct g4_kvcache *kv, const struct g4_kv_view *v) { return v->cap && v->cap < kv->n_ctx; }
+
+static int64_t snap_rows(const struct g4_kvcache *kv) { return kv->window > 1 ? kv->window - 1 : 0; }
+
+size_t g4_kvcache_snap_floats(const struct g4_kvcache *kv) {
+    size_t n = 0;
+    for (int il = 0; il < kv->n_layer; il++)
+        if (wraps(kv, &kv->views[il])) n += (size_t)snap_rows(kv) * (size_t)kv->views[il].row * 2;
+    return n;
+}
+
+/* Rows [pos - W + 1, pos) of each wrapping ring, in position order; rows
+ * before 0 are left as they are. */
+static void snap_copy(const struct g4_kvcache *kv, int64_t pos, float *buf, int out) {
+    int64_t nr = snap_rows(kv);
+    for (int il = 0; il < kv->n_layer; il++) {
+        const struct g4_kv_view *v = &kv->views[il];
+        if (!wraps(kv, v)) continue;
+        size_t row = (size_t)v->row;
+        for (int64_t r = 0; r < nr; r++, buf += 2 * row) {
+            int64_t p = pos - nr + r;
+            if (p < 0) continue;
+            float *k = v->k + (size_t)(p % v->cap) * row, *vv = v->v + (size_t)(p % v->cap) * row;
+            if (out) {
+                memcpy(buf, k, row * sizeof(float));
+                memcpy(buf + row, vv, row * sizeof(float));
+            } else {
+                memcpy(k, buf, row * sizeof(float));
+                memcpy(vv, buf + row, row * sizeof(float));
+            }
+        }
+    }
+}
+
+void g4_kvcache_snapshot(const struct g4_kvcache *kv, float *buf) {
+    snap_copy(kv, kv->n_past, buf, 1);
+}
+
+g4_status g4_kvcache_restore(struct g4_kvcache *kv, int64_t pos, const float *buf, g4_error *err) {
+    if (pos < 0 || pos > kv->n_past)
+        return g4_fail(err, G4_ERR_RANGE, "kv cache: cannot restore %lld of %lld positions", (long long)pos,
+                       (long long)kv->n_past);
+    snap_copy(kv, pos, (float *)buf, 0);
+    kv->n_past = pos;
+    kv->floor = pos;
     return G4_OK;
 }

@@ -11,8 +11,8 @@
  * chunks and before every token, so a cancelled sequence stops within one
  * forward pass. A request is reference-counted (HTTP side + engine side)
  * and freed by whoever releases it last.
- * Continuous batching will replace the one-at-a-time engine loop without
- * changing this interface. */
+ * The engine runs up to `parallel` requests at once (continuous batching,
+ * engine_loop.h); `busy` counts them. */
 #ifndef G4_SERVER_ENGINE_IFACE_H
 #define G4_SERVER_ENGINE_IFACE_H
 
@@ -115,6 +115,10 @@ void g4_gen_queue_destroy(struct g4_gen_queue *q);
 bool g4_gen_queue_push(struct g4_gen_queue *q, struct g4_gen_req *r);
 /* Engine side: blocks for the next request; NULL once stopping and empty. */
 struct g4_gen_req *g4_gen_queue_pop(struct g4_gen_queue *q);
+/* Engine side: the next request without waiting (block == false: NULL when
+ * none is queued) or waiting for one (NULL once stopping); *closed is set
+ * when the queue is stopping. */
+struct g4_gen_req *g4_gen_queue_next(struct g4_gen_queue *q, bool block, bool *closed);
 /* Engine side: marks the popped request finished with (busy--). */
 void g4_gen_queue_done(struct g4_gen_queue *q);
 /* Stops the queue: queued requests are cancelled (finished with 503),

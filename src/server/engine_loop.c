@@ -1,8 +1,12 @@
-/* engine_loop.c — the engine thread (see engine_loop.h).
- * Per request: reuse the longest common prefix with the tokens already in
- * the KV cache (truncate, or reset when the rollback is too deep), prefill
- * the rest in n_batch chunks (checking cancellation between chunks), then
- * sample token by token. Generated ids are detokenized incrementally: ids
+/* engine_loop.c — the engine thread (see engine_loop.h): continuous
+ * batching over `parallel` slots, each one sequence with its own KV cache.
+ * Between steps, waiting requests join free slots: the slot whose cached
+ * ids share the longest prefix with the prompt is taken (prefix cache; ties
+ * go to the least recently used), the cache is cut back to that prefix
+ * (or to the nearest checkpoint, see runtime/prefix.h) and the rest is
+ * prefilled on its own in n_batch chunks (checking cancellation between
+ * chunks). Then every active slot's next token is evaluated in ONE batched
+ * forward (g4_batch_step), and each slot samples from its row. Generated ids are detokenized incrementally: ids
  * are held back while their text ends in an incomplete UTF-8 sequence
  * (U+FFFD from byte fallback), then stop strings are matched on the text
  * not yet sent, and only text that cannot start a stop string is emitted.
@@ -13,6 +17,8 @@
 
 #include "api/model_impl.h"
 #include "core/log.h"
+#include "core/threadpool.h"
+#include "model/weights.h"
 #include "runtime/stop.h"
 #include "tokenizer/tokenizer.h"
 
@@ -78,32 +84,6 @@ static void fail_req(struct g4_gen_req *r, int status, const char *type, const c
     g4_gen_req_finish(r, G4_FINISH_ERROR, &e);
 }
 
-/* Brings the KV cache to hold prompt[0..k) for the largest k it can reuse,
- * then evaluates the rest. Returns the reused count, or -1 on error/cancel. */
-static int64_t prefill(struct g4_engine_thread *et, struct g4_gen_req *r, g4_error *err) {
-    int64_t k = 0, n = (int64_t)r->n_prompt;
-    while (k < et->n_kv && k < n && et->kv_tokens[k] == r->prompt[k]) k++;
-    if (k == n) k = n - 1; /* at least one token must run to get logits */
-    if (k < et->n_kv) {
-        if (g4_context_truncate(et->ctx, k, err) != G4_OK) {
-            k = 0;
-            if (g4_context_truncate(et->ctx, 0, err) != G4_OK) return -1;
-        }
-        et->n_kv = k;
-    }
-    int64_t reused = k;
-    while (k < n) {
-        if (atomic_load(&r->cancel) || (et->abort && atomic_load(et->abort))) return -1;
-        int64_t m = G4_MIN((int64_t)et->n_batch, n - k);
-        if (g4_context_eval(et->ctx, r->prompt + k, (size_t)m, k + m == n ? et->logits : NULL, 0, err) != G4_OK)
-            return -1;
-        memcpy(et->kv_tokens + k, r->prompt + k, (size_t)m * sizeof(int32_t));
-        k += m;
-        et->n_kv = k;
-    }
-    return reused;
-}
-
 /* Text of pending ids if it is complete UTF-8 (no trailing replacement
  * character), else NULL with *hold set. */
 static char *decode_ready(struct g4_engine_thread *et, const int32_t *ids, size_t n, bool keep_special, bool force,
@@ -142,48 +122,228 @@ static void token_logprob(const float *l, int32_t n_vocab, int32_t tok, int n, s
     for (int k = 0; k < o->n_top; k++) o->top_lp[k] -= lse;
 }
 
-static void serve_one(struct g4_engine_thread *et, struct g4_gen_req *r) {
-    g4_error err = {0};
-    struct g4_stop *stop = NULL;
-    struct g4_sampler *smp = NULL;
-    char *hold = NULL;
-    size_t hold_len = 0;
-    int32_t pend[8];
-    size_t n_pend = 0;
-    enum g4_gen_finish fin = G4_FINISH_STOP;
-    struct g4_grammar_state *gs = NULL;
-    r->t_started = g4_now();
 
+static void slot_free_req(struct g4_slot *s) {
+    g4_grammar_state_free(s->gs);
+    g4_stop_free(s->stop);
+    g4_sampler_free(s->smp);
+    s->gs = NULL;
+    s->stop = NULL;
+    s->smp = NULL;
+    s->hold_len = 0;
+    s->n_pend = 0;
+    s->r = NULL;
+    s->decoding = false;
+}
+
+static bool stopping(const struct g4_engine_thread *et, const struct g4_gen_req *r) {
+    return atomic_load(&r->cancel) || (et->abort && atomic_load(et->abort));
+}
+
+static void update_kv_metric(struct g4_engine_thread *et) {
+    long long used = 0;
+    for (int i = 0; i < et->n_slots; i++) used += g4_engine_pos(&et->slots[i].eng);
+    atomic_store(&et->metrics->kv_used, used);
+}
+
+static void step(struct g4_engine_thread *et);
+
+/* Brings the slot's KV cache to hold prompt[0..k) for the largest k it can
+ * reuse, then evaluates the rest (logits of the last row into s->logits).
+ * Returns the reused count, or -1 on error/cancel. */
+static int64_t slot_prefill(struct g4_engine_thread *et, struct g4_slot *s, struct g4_gen_req *r, g4_error *err) {
+    int64_t n = (int64_t)r->n_prompt;
+    int64_t k = g4_prefix_seek(&s->pc, &s->eng, r->prompt, n, err);
+    if (k < 0) return -1;
+    int64_t reused = k;
+    while (k < n) {
+        if (k > reused) step(et); /* the other sequences go on between chunks */
+        if (stopping(et, r)) return -1;
+        int64_t m = G4_MIN((int64_t)et->n_batch, n - k);
+        if (g4_prefix_eval(&s->pc, &s->eng, r->prompt + k, m, k + m == n, s->logits, err) != G4_OK) return -1;
+        k += m;
+    }
+    /* a checkpoint at the end of every prompt: the next turn of an agent
+     * loop resends this prompt, followed by text that may tokenize apart
+     * from what was generated */
+    g4_prefix_checkpoint(&s->pc, &s->eng);
+    return reused;
+}
+
+/* Takes one sampling step from `logits` (the slot's last row). Returns true
+ * when the sequence goes on (s->next is the token to evaluate), false when
+ * it ended (s->fin says how; G4_FINISH_ERROR means already reported). */
+static bool slot_token(struct g4_engine_thread *et, struct g4_slot *s, float *logits) {
+    struct g4_gen_req *r = s->r;
+    g4_error err = {0};
+    if (stopping(et, r)) {
+        s->fin = G4_FINISH_CANCELLED;
+        return false;
+    }
+    if (r->logprobs >= 0) memcpy(et->raw, logits, (size_t)et->n_vocab * sizeof(float));
+    if (s->gs) { /* grammar: mask what it cannot take */
+        if (g4_grammar_is_dead(s->gs) || g4_grammar_fill_mask(et->gvocab, s->gs, et->mask, &err) != G4_OK) {
+            s->fin = G4_FINISH_STOP;
+            return false;
+        }
+        for (int32_t i = 0; i < et->n_vocab; i++)
+            if (!(et->mask[i >> 6] >> (i & 63) & 1)) logits[i] = -INFINITY;
+    }
+    int32_t tok = g4_sampler_sample(s->smp, logits);
+    if (s->gs && tok >= 0 && !g4_grammar_accept_token(et->gvocab, s->gs, tok)) tok = -1;
+    if (tok < 0 || is_stop_id(et, tok)) {
+        if (tok >= 0) s->n_gen++; /* the end token counts as generated, as in OpenAI usage */
+        s->fin = G4_FINISH_STOP;
+        return false;
+    }
+    s->n_gen++;
+    if (s->n_gen == 1) r->t_first = g4_now();
+    if (r->logprobs >= 0) {
+        struct g4_tok_lp rec;
+        token_logprob(et->raw, et->n_vocab, tok, G4_MIN(r->logprobs, G4_MAX_TOP_LOGPROBS), &rec);
+        g4_gen_req_emit_lp(r, &rec);
+    }
+    g4_sampler_accept(s->smp, tok);
+    s->pend[s->n_pend++] = tok;
+    size_t tl = 0;
+    char *t = decode_ready(et, s->pend, s->n_pend, r->keep_special, s->n_pend == G4_ARRAY_LEN(s->pend), &tl);
+    bool matched = false;
+    if (t) {
+        s->n_pend = 0;
+        if (s->hold_len + tl + 1 > s->hold_cap) {
+            size_t cap = G4_MAX(s->hold_cap * 2, s->hold_len + tl + 1);
+            char *nh = realloc(s->hold, cap);
+            if (!nh) {
+                free(t);
+                fail_req(r, 500, "server_error", "out of memory");
+                s->fin = G4_FINISH_ERROR;
+                return false;
+            }
+            s->hold = nh;
+            s->hold_cap = cap;
+        }
+        memcpy(s->hold + s->hold_len, t, tl);
+        s->hold_len += tl;
+        free(t);
+        size_t safe = g4_stop_scan(s->stop, s->hold, s->hold_len, &matched);
+        g4_gen_req_emit(r, s->hold, safe);
+        if (matched) s->hold_len = 0;
+        else memmove(s->hold, s->hold + safe, s->hold_len - safe), s->hold_len -= safe;
+    }
+    pthread_mutex_lock(&r->mu);
+    r->n_generated = s->n_gen;
+    pthread_mutex_unlock(&r->mu);
+    if (matched) {
+        s->fin = G4_FINISH_STOP;
+        return false;
+    }
+    if (s->n_gen >= r->max_tokens || g4_engine_pos(&s->eng) + 1 >= et->n_ctx) {
+        s->fin = G4_FINISH_LENGTH;
+        return false;
+    }
+    s->next = tok;
+    return true;
+}
+
+/* Ends the slot's request: flushes held text, reports the finish, counts,
+ * and frees the slot (its KV cache stays for the prefix cache). */
+static void slot_end(struct g4_engine_thread *et, struct g4_slot *s) {
+    struct g4_gen_req *r = s->r;
+    enum g4_gen_finish fin = s->fin;
+    if (fin != G4_FINISH_ERROR) {
+        if (fin != G4_FINISH_CANCELLED) {
+            /* flush held-back ids and text (no stop string can complete now) */
+            size_t tl = 0;
+            char *t = s->n_pend ? decode_ready(et, s->pend, s->n_pend, r->keep_special, true, &tl) : NULL;
+            if (t) {
+                bool matched = false;
+                char *nh = realloc(s->hold, s->hold_len + tl + 1);
+                if (nh) {
+                    s->hold = nh;
+                    s->hold_cap = s->hold_len + tl + 1;
+                    memcpy(s->hold + s->hold_len, t, tl);
+                    s->hold_len += tl;
+                    size_t safe = g4_stop_scan(s->stop, s->hold, s->hold_len, &matched);
+                    if (matched) s->hold_len = safe, fin = G4_FINISH_STOP;
+                }
+                free(t);
+            }
+            g4_gen_req_emit(r, s->hold, s->hold_len);
+        }
+        pthread_mutex_lock(&r->mu);
+        r->n_generated = s->n_gen;
+        pthread_mutex_unlock(&r->mu);
+        g4_gen_req_finish(r, fin, NULL);
+    }
+    atomic_fetch_add(&et->metrics->gen_tokens, s->n_gen);
+    atomic_fetch_add(&et->metrics->gen_us, (long long)((g4_now() - s->t1) * 1e6));
+    atomic_fetch_add(&et->metrics->gen_requests, 1);
+    update_kv_metric(et);
+    slot_free_req(s);
+    g4_gen_queue_done(et->q);
+    g4_gen_req_release(r);
+}
+
+/* Longest prefix of the prompt held in a free slot's cache; ties go to the
+ * least recently used slot. */
+static struct g4_slot *pick_slot(struct g4_engine_thread *et, const struct g4_gen_req *r) {
+    struct g4_slot *best = NULL;
+    int64_t best_k = -1;
+    for (int i = 0; i < et->n_slots; i++) {
+        struct g4_slot *s = &et->slots[i];
+        if (s->r) continue;
+        int64_t k = g4_prefix_match(&s->pc, &s->eng, r->prompt, (int64_t)r->n_prompt);
+        if (k > best_k || (k == best_k && s->last_used < best->last_used)) best = s, best_k = k;
+    }
+    return best;
+}
+
+/* Starts request r in slot s: checks, prefill, first token. Returns true
+ * when the slot is decoding afterwards. */
+static bool slot_start(struct g4_engine_thread *et, struct g4_slot *s, struct g4_gen_req *r) {
+    g4_error err = {0};
+    s->r = r;
+    s->n_gen = 0;
+    s->fin = G4_FINISH_STOP;
+    s->last_used = ++et->clock;
+    r->t_started = g4_now();
+    s->t1 = r->t_started;
     if ((int64_t)r->n_prompt + 1 > et->n_ctx || !r->n_prompt) {
         struct g4_api_error e;
         g4_api_fail(&e, 400, "invalid_request_error", "context_length_exceeded", "messages",
                     "This model's maximum context length is %lld tokens. However, you requested %zu tokens in the prompt.",
                     (long long)et->n_ctx, r->n_prompt);
         g4_gen_req_finish(r, G4_FINISH_ERROR, &e);
-        return;
+        s->fin = G4_FINISH_ERROR;
+        return false;
     }
-    if (g4_sampler_init(&smp, et->n_vocab, &r->sp, &err) != G4_OK ||
-        g4_stop_init(&stop, (const char *const *)r->stop, r->n_stop, NULL, 0, &err) != G4_OK) {
+    if (g4_sampler_init(&s->smp, et->n_vocab, &r->sp, &err) != G4_OK ||
+        g4_stop_init(&s->stop, (const char *const *)r->stop, r->n_stop, NULL, 0, &err) != G4_OK) {
         struct g4_api_error e;
         g4_api_fail(&e, 400, "invalid_request_error", NULL, NULL, "%s", err.message);
         g4_gen_req_finish(r, G4_FINISH_ERROR, &e);
-        goto out;
+        s->fin = G4_FINISH_ERROR;
+        return false;
     }
-    if (r->grammar && (!et->gvocab || g4_grammar_state_new(r->grammar, &gs, &err) != G4_OK)) {
+    if (r->grammar && (!et->gvocab || g4_grammar_state_new(r->grammar, &s->gs, &err) != G4_OK)) {
         fail_req(r, 500, "server_error", et->gvocab ? err.message : "grammar vocabulary unavailable");
-        goto out;
+        s->fin = G4_FINISH_ERROR;
+        return false;
     }
     double t0 = g4_now();
-    int64_t reused = prefill(et, r, &err);
-    atomic_store(&et->metrics->kv_used, et->n_kv);
+    int64_t reused = slot_prefill(et, s, r, &err);
+    update_kv_metric(et);
     if (reused < 0) {
-        if (atomic_load(&r->cancel) || (et->abort && atomic_load(et->abort)))
-            g4_gen_req_finish(r, G4_FINISH_CANCELLED, NULL);
-        else fail_req(r, 500, "server_error", err.message);
-        goto out;
+        if (stopping(et, r)) {
+            s->fin = G4_FINISH_CANCELLED;
+        } else {
+            fail_req(r, 500, "server_error", err.message);
+            s->fin = G4_FINISH_ERROR;
+        }
+        return false;
     }
-    double t1 = g4_now();
-    atomic_fetch_add(&et->metrics->prompt_us, (long long)((t1 - t0) * 1e6));
+    s->t1 = g4_now();
+    atomic_fetch_add(&et->metrics->prompt_us, (long long)((s->t1 - t0) * 1e6));
     atomic_fetch_add(&et->metrics->prompt_eval_tokens, (long long)r->n_prompt - reused);
     atomic_fetch_add(&et->metrics->prompt_tokens, (long long)r->n_prompt);
     atomic_fetch_add(&et->metrics->prompt_tokens_cached, reused);
@@ -193,150 +353,109 @@ static void serve_one(struct g4_engine_thread *et, struct g4_gen_req *r) {
     r->n_cached = reused;
     pthread_cond_broadcast(&r->cv);
     pthread_mutex_unlock(&r->mu);
+    s->decoding = slot_token(et, s, s->logits);
+    return s->decoding;
+}
 
-    int64_t n_gen = 0;
-    for (;;) {
-        if (atomic_load(&r->cancel) || (et->abort && atomic_load(et->abort))) {
-            fin = G4_FINISH_CANCELLED;
-            break;
+/* One batched decode step over every decoding slot (not one being
+ * prefilled). */
+static void step(struct g4_engine_thread *et) {
+    int n = 0;
+    for (int i = 0; i < et->n_slots; i++)
+        if (et->slots[i].decoding) {
+            et->rows[n] = (struct g4_batch_row){&et->slots[i].eng, et->slots[i].next};
+            et->row_slot[n++] = i;
         }
-        if (r->logprobs >= 0) memcpy(et->raw, et->logits, (size_t)et->n_vocab * sizeof(float));
-        if (gs) { /* grammar: mask what it cannot take */
-            if (g4_grammar_is_dead(gs) || g4_grammar_fill_mask(et->gvocab, gs, et->mask, &err) != G4_OK) {
-                fin = G4_FINISH_STOP;
-                break;
-            }
-            for (int32_t i = 0; i < et->n_vocab; i++)
-                if (!(et->mask[i >> 6] >> (i & 63) & 1)) et->logits[i] = -INFINITY;
+    if (!n) return;
+    g4_error err = {0};
+    g4_status st = g4_batch_step(&et->batch, et->rows, n, 0, et->blogits, &err);
+    for (int k = 0; k < n; k++) {
+        struct g4_slot *s = &et->slots[et->row_slot[k]];
+        if (st != G4_OK) {
+            fail_req(s->r, 500, "server_error", err.message);
+            s->fin = G4_FINISH_ERROR;
+            slot_end(et, s);
+            continue;
         }
-        int32_t tok = g4_sampler_sample(smp, et->logits);
-        if (gs && tok >= 0 && !g4_grammar_accept_token(et->gvocab, gs, tok)) tok = -1;
-        if (tok < 0 || is_stop_id(et, tok)) {
-            if (tok >= 0) n_gen++; /* the end token counts as generated, as in OpenAI usage */
-            fin = G4_FINISH_STOP;
-            break;
-        }
-        n_gen++;
-        if (n_gen == 1) r->t_first = g4_now();
-        if (r->logprobs >= 0) {
-            struct g4_tok_lp rec;
-            token_logprob(et->raw, et->n_vocab, tok, G4_MIN(r->logprobs, G4_MAX_TOP_LOGPROBS), &rec);
-            g4_gen_req_emit_lp(r, &rec);
-        }
-        g4_sampler_accept(smp, tok);
-        pend[n_pend++] = tok;
-        size_t tl = 0;
-        char *t = decode_ready(et, pend, n_pend, r->keep_special, n_pend == G4_ARRAY_LEN(pend), &tl);
-        bool matched = false;
-        if (t) {
-            n_pend = 0;
-            char *nh = realloc(hold, hold_len + tl + 1);
-            if (!nh) {
-                free(t);
-                fail_req(r, 500, "server_error", "out of memory");
-                goto out_counted;
-            }
-            hold = nh;
-            memcpy(hold + hold_len, t, tl);
-            hold_len += tl;
-            free(t);
-            size_t safe = g4_stop_scan(stop, hold, hold_len, &matched);
-            g4_gen_req_emit(r, hold, safe);
-            if (matched) hold_len = 0;
-            else memmove(hold, hold + safe, hold_len - safe), hold_len -= safe;
-        }
-        pthread_mutex_lock(&r->mu);
-        r->n_generated = n_gen;
-        pthread_mutex_unlock(&r->mu);
-        if (matched) {
-            fin = G4_FINISH_STOP;
-            break;
-        }
-        if (n_gen >= r->max_tokens || et->n_kv + 1 >= et->n_ctx) {
-            fin = G4_FINISH_LENGTH;
-            break;
-        }
-        if (g4_context_eval(et->ctx, &tok, 1, et->logits, 0, &err) != G4_OK) {
-            fail_req(r, 500, "server_error", err.message);
-            goto out_counted;
-        }
-        et->kv_tokens[et->n_kv++] = tok;
+        g4_prefix_note(&s->pc, &s->eng, s->next);
+        if (!slot_token(et, s, et->blogits + (size_t)k * et->n_vocab)) slot_end(et, s);
     }
-    if (fin != G4_FINISH_CANCELLED) {
-        /* flush held-back ids and text (no stop string can complete now) */
-        size_t tl = 0;
-        char *t = n_pend ? decode_ready(et, pend, n_pend, r->keep_special, true, &tl) : NULL;
-        if (t) {
-            bool matched = false;
-            char *nh = realloc(hold, hold_len + tl + 1);
-            if (nh) {
-                hold = nh;
-                memcpy(hold + hold_len, t, tl);
-                hold_len += tl;
-                size_t safe = g4_stop_scan(stop, hold, hold_len, &matched);
-                if (matched) hold_len = safe, fin = G4_FINISH_STOP;
-            }
-            free(t);
-        }
-        g4_gen_req_emit(r, hold, hold_len);
-    }
-    pthread_mutex_lock(&r->mu);
-    r->n_generated = n_gen;
-    pthread_mutex_unlock(&r->mu);
-    g4_gen_req_finish(r, fin, NULL);
-out_counted:
-    atomic_fetch_add(&et->metrics->gen_tokens, n_gen);
-    atomic_fetch_add(&et->metrics->gen_us, (long long)((g4_now() - t1) * 1e6));
-    atomic_fetch_add(&et->metrics->gen_requests, 1);
-    atomic_store(&et->metrics->kv_used, et->n_kv);
-out:
-    g4_grammar_state_free(gs);
-    free(hold);
-    g4_stop_free(stop);
-    g4_sampler_free(smp);
 }
 
 static void *engine_main(void *arg) {
     struct g4_engine_thread *et = arg;
-    struct g4_gen_req *r;
-    while ((r = g4_gen_queue_pop(et->q))) {
-        if (atomic_load(&r->cancel)) g4_gen_req_finish(r, G4_FINISH_CANCELLED, NULL);
-        else serve_one(et, r);
-        g4_gen_queue_done(et->q);
-        g4_gen_req_release(r);
+    for (;;) {
+        int active = 0;
+        for (int i = 0; i < et->n_slots; i++) active += et->slots[i].r != NULL;
+        while (active < et->n_slots) { /* admit waiting requests into free slots */
+            bool closed = false;
+            struct g4_gen_req *r = g4_gen_queue_next(et->q, active == 0, &closed);
+            if (!r) {
+                if (closed && active == 0) return NULL;
+                break;
+            }
+            if (atomic_load(&r->cancel)) {
+                g4_gen_req_finish(r, G4_FINISH_CANCELLED, NULL);
+                g4_gen_queue_done(et->q);
+                g4_gen_req_release(r);
+                continue;
+            }
+            struct g4_slot *s = pick_slot(et, r);
+            if (slot_start(et, s, r)) active++;
+            else slot_end(et, s);
+        }
+        step(et);
     }
-    return NULL;
 }
 
 g4_status g4_engine_thread_start(struct g4_engine_thread *et, const g4_model *m, int64_t n_ctx, int n_threads,
-                                 struct g4_gen_queue *q, struct g4_metrics *metrics, const atomic_bool *abort,
-                                 g4_error *err) {
+                                 int parallel, struct g4_gen_queue *q, struct g4_metrics *metrics,
+                                 const atomic_bool *abort, g4_error *err) {
     memset(et, 0, sizeof *et);
     et->abort = abort;
     if (!m->tok) return g4_fail(err, G4_ERR_INVALID_ARG, "serve: the model has no tokenizer");
+    if (parallel < 1 || parallel > 256)
+        return g4_fail(err, G4_ERR_INVALID_ARG, "serve: parallel %d outside [1, 256]", parallel);
     et->n_ctx = n_ctx > 0 ? n_ctx : 4096;
     if (n_ctx <= 0 && m->cfg.context_length > 0 && m->cfg.context_length < et->n_ctx) et->n_ctx = m->cfg.context_length;
-    g4_context_params cp = {.n_ctx = et->n_ctx, .n_batch = 256, .n_threads = n_threads};
-    g4_status st = g4_context_new(m, &cp, &et->ctx, err);
-    if (st != G4_OK) return st;
     et->model = m;
     et->q = q;
     et->metrics = metrics;
-    et->n_vocab = g4_context_n_vocab(et->ctx);
-    et->n_batch = cp.n_batch;
+    et->n_batch = 256;
     et->n_stop_ids = g4_model_stop_ids(m, et->stop_ids, (int)G4_ARRAY_LEN(et->stop_ids));
-    et->kv_tokens = malloc((size_t)et->n_ctx * sizeof(int32_t));
-    et->logits = malloc((size_t)et->n_vocab * sizeof(float));
-    et->raw = malloc((size_t)et->n_vocab * sizeof(float));
-    if (!et->kv_tokens || !et->logits || !et->raw) {
-        g4_engine_thread_join(et);
-        return g4_fail(err, G4_ERR_NOMEM, "serve: out of memory");
-    }
-    if ((st = build_gvocab(et, err)) != G4_OK) {
+    g4_status st = g4_dec_bind(&et->dec, &m->cfg, &m->tensors, err);
+    et->dec_bound = st == G4_OK;
+    if (st == G4_OK) st = g4_pool_init(&et->pool, n_threads, err);
+    if (st != G4_OK) {
         g4_engine_thread_join(et);
         return st;
     }
-    atomic_store(&metrics->kv_size, et->n_ctx);
+    et->n_vocab = et->dec.n_vocab;
+    et->slots = calloc((size_t)parallel, sizeof *et->slots);
+    et->rows = calloc((size_t)parallel, sizeof *et->rows);
+    et->row_slot = calloc((size_t)parallel, sizeof *et->row_slot);
+    et->blogits = malloc((size_t)parallel * (size_t)et->n_vocab * sizeof(float));
+    et->raw = malloc((size_t)et->n_vocab * sizeof(float));
+    if (!et->slots || !et->rows || !et->row_slot || !et->blogits || !et->raw) {
+        g4_engine_thread_join(et);
+        return g4_fail(err, G4_ERR_NOMEM, "serve: out of memory");
+    }
+    et->n_slots = parallel;
+    for (int i = 0; i < parallel && st == G4_OK; i++) {
+        struct g4_slot *s = &et->slots[i];
+        st = g4_engine_init(&s->eng, &et->dec, et->n_ctx, et->n_batch, et->pool, err);
+        if (st == G4_OK) st = g4_prefix_init(&s->pc, &s->eng, G4_PREFIX_EVERY, G4_PREFIX_MAX_CKPT, err);
+        if (st == G4_OK && !(s->logits = malloc((size_t)et->n_vocab * sizeof(float))))
+            st = g4_fail(err, G4_ERR_NOMEM, "serve: out of memory");
+    }
+    if (st == G4_OK) st = g4_batch_init(&et->batch, &et->dec, parallel, g4_kvcache_max_cap(&et->slots[0].eng.kv),
+                                        et->pool, err);
+    if (st == G4_OK) st = build_gvocab(et, err);
+    if (st != G4_OK) {
+        g4_engine_thread_join(et);
+        return st;
+    }
+    atomic_store(&metrics->kv_size, et->n_ctx * parallel);
     if (pthread_create(&et->th, NULL, engine_main, et)) {
         g4_engine_thread_join(et);
         return g4_fail(err, G4_ERR_INTERNAL, "serve: cannot start the engine thread");
@@ -348,16 +467,32 @@ g4_status g4_engine_thread_start(struct g4_engine_thread *et, const g4_model *m,
 void g4_engine_thread_join(struct g4_engine_thread *et) {
     if (et->started) pthread_join(et->th, NULL);
     et->started = false;
-    g4_context_free(et->ctx);
-    free(et->kv_tokens);
-    free(et->logits);
+    for (int i = 0; et->slots && i < et->n_slots; i++) {
+        struct g4_slot *s = &et->slots[i];
+        slot_free_req(s);
+        g4_prefix_free(&s->pc);
+        g4_engine_free(&s->eng);
+        free(s->logits);
+        free(s->hold);
+    }
+    free(et->slots);
+    et->slots = NULL;
+    et->n_slots = 0;
+    g4_batch_free(&et->batch);
+    free(et->rows);
+    free(et->row_slot);
+    free(et->blogits);
     free(et->raw);
+    et->rows = NULL;
+    et->row_slot = NULL;
+    et->blogits = NULL;
     et->raw = NULL;
     g4_grammar_vocab_free(et->gvocab);
     free(et->mask);
     et->gvocab = NULL;
     et->mask = NULL;
-    et->ctx = NULL;
-    et->kv_tokens = NULL;
-    et->logits = NULL;
+    g4_pool_free(et->pool);
+    et->pool = NULL;
+    if (et->dec_bound) g4_dec_free(&et->dec);
+    et->dec_bound = false;
 }

@@ -1,21 +1,58 @@
-/* engine_loop.h — the engine thread: owns the model context (KV cache) and
- * serves g4_gen_req requests from the queue one at a time (sequentially;
- * continuous batching later). It keeps the token ids held in the KV cache
- * so a request that shares a prefix with the previous one only prefills the
- * rest (reported as cached_tokens). */
+/* engine_loop.h — the engine thread: owns the model's decoder, every
+ * slot's KV cache and the thread pool, and serves g4_gen_req requests from
+ * the queue by continuous batching over `parallel` slots (one sequence
+ * each; the decode steps of all active slots run as one batched forward).
+ * Each slot keeps the token ids held in its KV cache, with sliding-window
+ * checkpoints (runtime/prefix.h), so a request sharing a prefix with a
+ * slot's previous sequence only prefills the rest (cached_tokens). */
 #ifndef G4_SERVER_ENGINE_LOOP_H
 #define G4_SERVER_ENGINE_LOOP_H
 
 #include "g4.h"
+#include "model/decoder.h"
+#include "runtime/batch.h"
+#include "runtime/prefix.h"
+#include "runtime/stop.h"
 #include "server/engine_iface.h"
 #include "server/metrics.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
 
+/* One sequence: its KV cache and prefix cache, and while a request runs,
+ * that request's sampling state. */
+struct g4_slot {
+    struct g4_engine eng;
+    struct g4_prefix pc;
+    uint64_t last_used;            /* engine clock at the last start (LRU) */
+    struct g4_gen_req *r;          /* NULL = free */
+    bool decoding;                 /* prefilled: takes part in the batched steps */
+    struct g4_sampler *smp;
+    struct g4_stop *stop;
+    struct g4_grammar_state *gs;
+    char *hold;                    /* text held back for stop strings */
+    size_t hold_len, hold_cap;
+    int32_t pend[8];               /* ids held back for incomplete UTF-8 */
+    size_t n_pend;
+    int64_t n_gen;
+    int32_t next;                  /* token the next step evaluates */
+    enum g4_gen_finish fin;
+    double t1;                     /* decode start */
+    float *logits;                 /* [n_vocab] prefill logits */
+};
+
 struct g4_engine_thread {
     const g4_model *model;
-    g4_context *ctx;               /* owned by the engine thread while running */
+    struct g4_dec dec;
+    bool dec_bound;
+    struct g4_pool *pool;
+    struct g4_slot *slots;         /* [n_slots] */
+    int n_slots;
+    uint64_t clock;
+    struct g4_batch batch;         /* the batched decode step */
+    struct g4_batch_row *rows;     /* [n_slots] */
+    int *row_slot;                 /* [n_slots] */
+    float *blogits;                /* [n_slots][n_vocab] */
     struct g4_gen_queue *q;
     struct g4_metrics *metrics;
     int32_t n_vocab;
@@ -23,9 +60,6 @@ struct g4_engine_thread {
     int n_batch;
     int32_t stop_ids[8];           /* end-of-generation tokens */
     int n_stop_ids;
-    int32_t *kv_tokens;            /* ids held in the KV cache, [n_ctx] */
-    int64_t n_kv;
-    float *logits;                 /* [n_vocab] */
     float *raw;                    /* [n_vocab] copy of the raw logits (logprobs) */
     struct g4_grammar_vocab *gvocab; /* token bytes for grammar masks (built at start) */
     uint64_t *mask;                /* [(n_vocab + 63) / 64] */
@@ -34,11 +68,12 @@ struct g4_engine_thread {
     bool started;
 };
 
-/* Creates the context (n_ctx, n_batch, n_threads) and starts the thread. */
+/* Binds the decoder, makes `parallel` slots of n_ctx positions each and
+ * starts the thread. */
 g4_status g4_engine_thread_start(struct g4_engine_thread *et, const g4_model *m, int64_t n_ctx, int n_threads,
-                                 struct g4_gen_queue *q, struct g4_metrics *metrics, const atomic_bool *abort,
+                                 int parallel, struct g4_gen_queue *q, struct g4_metrics *metrics, const atomic_bool *abort,
                                  g4_error *err);
-/* Joins the thread (stop the queue first) and frees the context. */
+/* Joins the thread (stop the queue first) and frees the slots. */
 void g4_engine_thread_join(struct g4_engine_thread *et);
 
 #endif

@@ -167,6 +167,21 @@ struct g4_gen_req *g4_gen_queue_pop(struct g4_gen_queue *q) {
     return r;
 }
 
+struct g4_gen_req *g4_gen_queue_next(struct g4_gen_queue *q, bool block, bool *closed) {
+    pthread_mutex_lock(&q->mu);
+    while (block && !q->head && !q->stopping) pthread_cond_wait(&q->cv, &q->mu);
+    struct g4_gen_req *r = q->head;
+    if (r) {
+        q->head = r->next;
+        if (!q->head) q->tail = NULL;
+        q->n--;
+        q->busy++;
+    }
+    *closed = q->stopping;
+    pthread_mutex_unlock(&q->mu);
+    return r;
+}
+
 void g4_gen_queue_done(struct g4_gen_queue *q) {
     pthread_mutex_lock(&q->mu);
     q->busy--;

@@ -128,7 +128,7 @@ struct MHD_Response *g4_route(struct g4_http_req *r, int *status) {
         return g4_http_json(json_pack("{s:s}", "status", "ok"));
     }
     if (!strcmp(p, "/metrics") && get) {
-        char *m = g4_metrics_render(&s->metrics, g4_gen_queue_len(&s->q), g4_gen_queue_busy(&s->q), 1);
+        char *m = g4_metrics_render(&s->metrics, g4_gen_queue_len(&s->q), g4_gen_queue_busy(&s->q), s->et.n_slots);
         if (!m) return NULL;
         struct MHD_Response *resp = g4_http_text(m, "text/plain; version=0.0.4");
         free(m);

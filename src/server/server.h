@@ -35,7 +35,7 @@ struct g4_serve_config {
     int n_api_keys;
     const char **cors;         /* allowed origins ("*" = any) */
     int n_cors;
-    int parallel;              /* slots (1 for now: requests run one at a time) */
+    int parallel;              /* slots: sequences decoded together (continuous batching) */
     int64_t n_ctx;             /* 0 = min(model, 4096) */
     int n_threads;             /* 0 = all cores */
     size_t max_body;           /* bytes; default 16 MiB */

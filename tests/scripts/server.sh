@@ -11,7 +11,7 @@ if [ ! -s "$MODEL" ]; then echo "FAIL server:model missing ($MODEL): run scripts
 dir=$(mktemp -d)
 key="sk-g4-test-$$"
 "$G4" serve -m "$MODEL" --host 127.0.0.1 --port 0 --port-file "$dir/port" --api-key "$key" --alias g4-test \
-  --ctx 2048 --ping 1 --cors-origin http://allowed.test > "$dir/log" 2>&1 &
+  --ctx 2048 --parallel 4 --ping 1 --cors-origin http://allowed.test > "$dir/log" 2>&1 &
 pid=$!
 cleanup() {
   if kill -0 "$pid" 2>/dev/null; then kill -TERM "$pid" 2>/dev/null; fi
@@ -29,7 +29,7 @@ until [ "$("$PY" -c "import urllib.request,sys
 try: print(urllib.request.urlopen('http://127.0.0.1:$port/health', timeout=2).status)
 except Exception as e: print(getattr(e, 'code', 0))" 2>/dev/null)" = 200 ] || [ $i -ge 120 ]; do sleep 0.5; i=$((i + 1)); done
 echo "PASS server:health-ready"
-G4_URL="http://127.0.0.1:$port" G4_KEY="$key" G4_MODEL=g4-test "$PY" tests/server/test_openai.py
+G4_URL="http://127.0.0.1:$port" G4_KEY="$key" G4_MODEL=g4-test G4_PARALLEL=4 "$PY" tests/server/test_openai.py
 rc=$?
 kill -TERM "$pid"
 i=0; while kill -0 "$pid" 2>/dev/null && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done

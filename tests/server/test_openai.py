@@ -56,6 +56,7 @@ except ImportError:
     sys.exit(1)
 
 client = openai.OpenAI(base_url=URL + "/v1", api_key=KEY, max_retries=0, timeout=300)
+PARALLEL = int(os.environ.get("G4_PARALLEL", "4"))
 MSG = [{"role": "user", "content": "Write one short sentence about the sea."}]
 
 
@@ -203,41 +204,116 @@ def t_completions():
 
 
 def t_concurrent():
+    # 8 concurrent streams (more than the --parallel slots: the rest wait in
+    # the queue) all complete; the greedy ones (temperature 0, even i) give
+    # the same tokens as the same request run alone, except from a step where
+    # the alone run's top two log-probabilities are a near tie (< 0.05): the
+    # batched step's quantized matmuls (M > 1) round differently from M = 1,
+    # moving logits by up to ~0.01 on this model (tests/unit/test_batch.c).
+    # Seeded sampling (odd i) only has to complete.
+    def req(i, stream):
+        kw = dict(model=MODEL, messages=[{"role": "user", "content": f"Number {i}? Say something about it."}],
+                  max_tokens=12, temperature=0 if i % 2 == 0 else 0.7, seed=i, logprobs=True, top_logprobs=2)
+        if not stream:
+            r = client.chat.completions.create(**kw)
+            return [r.choices[0].finish_reason], r.choices[0].logprobs.content
+        s = client.chat.completions.create(stream=True, **kw)
+        fins, lps = [], []
+        for c in s:
+            if c.choices:
+                if c.choices[0].logprobs and c.choices[0].logprobs.content:
+                    lps += c.choices[0].logprobs.content
+                if c.choices[0].finish_reason:
+                    fins.append(c.choices[0].finish_reason)
+        return fins, lps
+
+    alone = [req(i, False)[1] if i % 2 == 0 else None for i in range(8)]
     results = [None] * 8
 
     def one(i):
         try:
-            s = client.chat.completions.create(model=MODEL, messages=[{"role": "user", "content": f"Number {i}?"}],
-                                               max_tokens=6, temperature=0.7, seed=i, stream=True)
-            fins = [c.choices[0].finish_reason for c in s if c.choices and c.choices[0].finish_reason]
-            results[i] = fins
+            results[i] = req(i, True)
         except Exception as e:
             results[i] = e
 
     ts = [threading.Thread(target=one, args=(i,)) for i in range(8)]
+    t0 = time.time()
     for t in ts:
         t.start()
     for t in ts:
         t.join(600)
-    check("concurrent-8-streams", all(isinstance(r, list) and len(r) == 1 for r in results), str(results))
+    dt = time.time() - t0
+    check("concurrent-8-streams", all(isinstance(r, tuple) and len(r[0]) == 1 for r in results), str(results))
+    bad = []
+    for i in range(0, 8, 2):
+        if not isinstance(results[i], tuple):
+            bad.append(i)
+            continue
+        a, b = [t.token for t in alone[i]], [t.token for t in results[i][1]]
+        k = next((j for j in range(min(len(a), len(b))) if a[j] != b[j]), None)
+        if k is None:
+            if a != b:
+                bad.append(i)
+            continue
+        top = alone[i][k].top_logprobs
+        if len(top) < 2 or top[0].logprob - top[1].logprob >= 0.05:
+            bad.append((i, k, a, b))
+    check("concurrent-same-as-alone", not bad, str(bad))
+    print(f"  (8 concurrent streams in {dt:.1f}s)")
+
+
+def t_prefix_cache():
+    # a long shared history: the second request reuses the first one's KV
+    # (usage.prompt_tokens_details.cached_tokens), also when it diverges more
+    # than a batch (256) before the end of the cached sequence, which needs a
+    # sliding-window checkpoint (Gemma 3 window 512, checkpoints every 512)
+    hist = " ".join(f"Item {i} is a {['red', 'blue', 'green'][i % 3]} box." for i in range(120))
+    m1 = [{"role": "user", "content": hist + " " + " ".join(f"Note {i}." for i in range(100)) + " Which is item 7?"}]
+    m2 = [{"role": "user", "content": hist + " Which is item 9?"}]
+    st, _, b = raw("GET", "/metrics")
+    hits0 = int(next(l for l in b.decode().splitlines() if l.startswith("g4:prefix_cache_hits_total")).split()[1])
+    r1 = client.chat.completions.create(model=MODEL, messages=m1, max_tokens=4, temperature=0)
+    r1b = client.chat.completions.create(model=MODEL, messages=m1, max_tokens=4, temperature=0)
+    c1 = r1b.usage.prompt_tokens_details.cached_tokens
+    check("prefix-cache-repeat", c1 >= r1b.usage.prompt_tokens - 1 and r1b.choices[0].message.content
+          == r1.choices[0].message.content, f"{c1} of {r1b.usage.prompt_tokens}")
+    r2 = client.chat.completions.create(model=MODEL, messages=m2, max_tokens=4, temperature=0)
+    c2 = r2.usage.prompt_tokens_details.cached_tokens
+    check("prefix-cache-checkpoint", c2 >= 512 and c2 < r2.usage.prompt_tokens, f"{c2} of {r2.usage.prompt_tokens}")
+    st, _, b = raw("GET", "/metrics")
+    hits = int(next(l for l in b.decode().splitlines() if l.startswith("g4:prefix_cache_hits_total")).split()[1])
+    check("prefix-cache-metrics", hits >= hits0 + 2, f"{hits0} -> {hits}")
 
 
 def t_disconnect():
-    # a long stream abandoned after the first chunks must be cancelled: the
-    # next request then completes at once instead of waiting behind it
+    # long streams abandoned after the first chunks, one per slot, must be
+    # cancelled: their slots free up and the next request completes at once
     host, port = URL.split("//")[1].split(":")
     body = json.dumps({"model": MODEL, "messages": MSG, "max_tokens": 2000, "stream": True}).encode()
-    s = socket.create_connection((host, int(port)))
-    s.sendall(b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + KEY.encode() +
-              b"\r\nContent-Type: application/json\r\nContent-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body)
-    got = b""
-    while got.count(b"data:") < 3:
-        got += s.recv(4096)
-    s.close()
+    socks = []
+    for _ in range(PARALLEL):
+        s = socket.create_connection((host, int(port)))
+        s.sendall(b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + KEY.encode() +
+                  b"\r\nContent-Type: application/json\r\nContent-Length: " + str(len(body)).encode() + b"\r\n\r\n"
+                  + body)
+        socks.append(s)
+    for s in socks:
+        got = b""
+        while got.count(b"data:") < 3:
+            got += s.recv(4096)
+        s.close()
     t0 = time.time()
     r = client.chat.completions.create(model=MODEL, messages=MSG, max_tokens=2, temperature=0)
     dt = time.time() - t0
     check("disconnect-cancels", r.choices[0].finish_reason in ("length", "stop") and dt < 20, f"{dt:.1f}s")
+    busy = None
+    for _ in range(30):
+        st, _, b = raw("GET", "/metrics")
+        busy = int(next(l for l in b.decode().splitlines() if l.startswith("g4:requests_processing")).split()[1])
+        if busy == 0:
+            break
+        time.sleep(0.1)
+    check("disconnect-frees-slots", busy == 0, f"busy {busy}")
 
 
 def t_structured():
@@ -262,7 +338,7 @@ def t_structured():
 
 
 def t_queue_ping_and_cors():
-    # B waits behind A in the queue: its headers and role chunk arrive at once,
+    # B waits behind A (one stream per slot) in the queue: its headers and role chunk arrive at once,
     # then ": ping" comments (server runs with --ping 1) until it is served
     host, port = URL.split("//")[1].split(":")
 
@@ -275,7 +351,7 @@ def t_queue_ping_and_cors():
                   b"\r\n\r\n" + body)
         return s
 
-    a = open_stream(40)
+    a = [open_stream(40) for _ in range(PARALLEL)]  # every slot busy
     time.sleep(0.3)
     b = open_stream(2)
     b.settimeout(60)
@@ -286,7 +362,8 @@ def t_queue_ping_and_cors():
         if not chunk:
             break
         got += chunk
-    a.close()
+    for x in a:
+        x.close()
     b.close()
     check("early-headers", got.startswith(b"HTTP/1.1 200") and b"text/event-stream" in got, repr(got[:200]))
     check("sse-ping-while-queued", b": ping" in got and got.index(b'"role":"assistant"') < got.index(b": ping"),
@@ -325,7 +402,7 @@ def t_metrics():
 
 
 for name, fn in [("models", t_models), ("chat", t_chat), ("length-stop", t_length_and_stop), ("errors", t_errors),
-                 ("special", t_special_tokens), ("structured", t_structured), ("logprobs", t_logprobs), ("completions", t_completions), ("concurrent", t_concurrent),
+                 ("special", t_special_tokens), ("structured", t_structured), ("logprobs", t_logprobs), ("completions", t_completions), ("concurrent", t_concurrent), ("prefix-cache", t_prefix_cache),
                  ("disconnect", t_disconnect), ("queue-ping-cors", t_queue_ping_and_cors), ("metrics", t_metrics)]:
     run(name, fn)
 sys.exit(1 if failed else 0)

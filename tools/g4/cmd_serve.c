@@ -15,7 +15,7 @@ static void usage(FILE *f) {
             "  --alias NAME            model id reported and accepted (default: file name)\n"
             "  --api-key KEY           require 'Authorization: Bearer KEY' (repeatable)\n"
             "  --api-key-file F        keys, one per line\n"
-            "  --parallel N            generation slots (only 1 for now)\n"
+            "  --parallel N            sequences decoded together (continuous batching; default 4)\n"
             "  --ctx N                 context length (default: min(model, 4096))\n"
             "  --threads N             compute threads (default: all cores)\n"
             "  --cors-origin ORIGIN    allow this browser origin ('*' = any; repeatable)\n"
@@ -53,7 +53,7 @@ static int read_keys(const char *path, const char ***keys, int *n) {
 }
 
 int cmd_serve(int argc, char **argv) {
-    struct g4_serve_config c = {.host = "127.0.0.1", .port = 8080, .parallel = 1, .max_body = 16u << 20,
+    struct g4_serve_config c = {.host = "127.0.0.1", .port = 8080, .parallel = 4, .max_body = 16u << 20,
                                 .max_conn = 64, .idle_timeout = 600, .queue_cap = 64, .ping_interval = 10};
     const char **keys = NULL, **cors = NULL;
     int n_keys = 0, n_cors = 0, rc = 2;
@@ -98,7 +98,6 @@ int cmd_serve(int argc, char **argv) {
             }
         } else if (!strcmp(a, "--parallel") && num(v, 1, 256, &x)) {
             c.parallel = (int)x;
-            if (x > 1) fprintf(stderr, "g4 serve: --parallel %lld: requests are served one at a time for now (queued)\n", x);
         } else if (!strcmp(a, "--ctx") && num(v, 16, 1LL << 24, &x)) c.n_ctx = x;
         else if (!strcmp(a, "--threads") && num(v, 0, 1024, &x)) c.n_threads = (int)x;
         else if (!strcmp(a, "--cors-origin")) {
