@@ -20,7 +20,9 @@
  * - Objects come in init/free pairs; free functions accept NULL.
  * - A g4_model is read-only after loading: any number of threads may call the
  *   functions that take a `const g4_model *` at the same time. A g4_context
- *   (per-sequence state) is used by one thread at a time.
+ *   (per-sequence state) and a g4_sampler are each used by one thread at a
+ *   time (different contexts and samplers may run on different threads).
+ *   g4_log_set is the one call that must happen before other threads start.
  * - Strings are UTF-8. Token ids are int32.
  */
 #ifndef G4_H
