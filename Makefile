@@ -17,9 +17,9 @@ else
   OPT    ?= -O2 -g
   LDSAN  :=
 endif
-PKGS     := jansson
+PKGS     := jansson libmicrohttpd
 PKGCFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKGLIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -ljansson)
+PKGLIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -ljansson -lmicrohttpd)
 CFLAGS  ?=
 CFLAGS  += -std=c11 -D_GNU_SOURCE $(OPT) -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter \
            -fPIC -pthread -Iinclude -Isrc $(PKGCFLAGS) -MMD -MP

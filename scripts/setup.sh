@@ -35,6 +35,6 @@ if [ ! -s "$MODEL" ]; then
 fi
 
 if [ "$want_test" -eq 1 ]; then
-  $PY -c "import numpy, gguf" 2>/dev/null || pip_install numpy gguf
+  $PY -c "import numpy, gguf, openai" 2>/dev/null || pip_install numpy gguf openai
 fi
 echo "setup: ok (default model: $MODEL)" >&2
