@@ -21,20 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-int g4_model_stop_ids(const g4_model *m, int32_t *out, int cap) {
-    int n = 0;
-    if (!m->tok) return 0;
-    const char *names[] = {"<eos>", "<end_of_turn>", "<turn|>", "<|tool_response>"};
-    int32_t eos = g4_tokenizer_eos(m->tok);
-    if (eos >= 0 && n < cap) out[n++] = eos;
-    for (size_t i = 0; i < sizeof names / sizeof names[0] && n < cap; i++) {
-        int32_t id = g4_tokenizer_find(m->tok, names[i], strlen(names[i]));
-        bool dup = false;
-        for (int j = 0; j < n; j++) dup |= out[j] == id;
-        if (id >= 0 && !dup) out[n++] = id;
-    }
-    return n;
-}
+/* g4_model_stop_ids is the public one (src/api/generate.c, from main). */
 
 static bool is_stop_id(const struct g4_engine_thread *et, int32_t id) {
     for (int i = 0; i < et->n_stop_ids; i++)
