@@ -9,7 +9,9 @@ Measures, per server:
   * time to first token (streamed) for a ~2,000-token prompt: cold (a prefix
     the server has never seen) and warm (the same 2,000-token prefix again with
     a different last question, so a prefix cache can skip the prefill).
-Prints a markdown table. Usage:
+llama-cpp-python is given --chat_format gemma (its default, the GGUF's jinja
+template, answered with an immediate end of turn here). Prints a markdown
+table. Usage:
   python3 bench/server/compare.py [--model FILE] [--threads 2] [--max-tokens 32]
       [--g4 build/g4] [--no-llama]
 Needs only the Python standard library (+ llama_cpp[server] for the
@@ -100,9 +102,9 @@ def throughput(url, model, n, max_tokens):
 
 
 def long_prefix(tag):
-    # ~2,000 tokens of varied text (Gemma tokenizer: ~1.3 tokens per word here)
+    # ~2,000 tokens of varied text (1,965 with the Gemma 3 tokenizer)
     words = []
-    for i in range(150):
+    for i in range(75):
         words.append(f"Paragraph {i} of note {tag}: the keeper wrote that ship number {i * 7} passed the rocks at dawn.")
     return " ".join(words)
 
@@ -156,7 +158,8 @@ def main():
         port = free_port()
         url = f"http://127.0.0.1:{port}"
         p = run_server([sys.executable, "-m", "llama_cpp.server", "--model", args.model, "--n_threads",
-                        str(args.threads), "--n_ctx", str(args.ctx), "--port", str(port), "--host", "127.0.0.1"], url)
+                        str(args.threads), "--n_ctx", str(args.ctx), "--port", str(port), "--host", "127.0.0.1",
+                        "--chat_format", "gemma"], url)
         try:
             rows.append(bench("llama.cpp (llama-cpp-python server)", url, args.model, args))
         finally:
