@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Generate tests/fixtures/models/gemma4_server/: a tiny random-weight Gemma 4
+"""Generate tests/fixtures/server/gemma4/: a tiny random-weight Gemma 4
 text model WITH the Gemma 4 test tokenizer, for black-box server tests.
 
 The weights are HF transformers' Gemma4ForCausalLM (model_type gemma4_text,
@@ -22,7 +22,7 @@ from transformers import GenerationConfig, Gemma4ForCausalLM, Gemma4TextConfig
 
 ROOT = Path(__file__).resolve().parent.parent
 TOK_DIR = ROOT / "tests/fixtures/tokenizer/gemma4test"
-OUT = ROOT / "tests/fixtures/models/gemma4_server"
+OUT = ROOT / "tests/fixtures/server/gemma4"
 SEED = 4242
 
 

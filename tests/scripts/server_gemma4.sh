@@ -1,12 +1,12 @@
 #!/bin/sh
 # Black-box Gemma 4 server test: starts $G4_BIN serve on a free loopback port
-# with the tiny random Gemma 4 fixture (tests/fixtures/models/gemma4_server:
+# with the tiny random Gemma 4 fixture (tests/fixtures/server/gemma4:
 # Gemma 4 test tokenizer, Gemma 4 chat format), waits for /health, runs
 # tests/server/test_gemma4.py with the openai SDK (tool calls, structured
 # output, reasoning, errors; one PASS/FAIL line per check) and always stops
 # the server, checking that SIGTERM makes it exit cleanly.
 G4=${G4_BIN:-build/g4}
-MODEL=${G4_GEMMA4_FIXTURE:-tests/fixtures/models/gemma4_server}
+MODEL=${G4_GEMMA4_FIXTURE:-tests/fixtures/server/gemma4}
 PY=${PYTHON:-python3}
 dir=$(mktemp -d)
 key="sk-g4-test-$$"

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Black-box tests of `g4 serve` on a Gemma 4 model (the tiny random-weight
-fixture tests/fixtures/models/gemma4_server, made by
+fixture tests/fixtures/server/gemma4, made by
 scripts/gen_server_fixture.py) with the official `openai` Python SDK: tool
 calls (tool_choice required / named, parallel, streamed deltas), structured
 output (response_format json_schema), reasoning kept apart from content, and
