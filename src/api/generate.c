@@ -71,9 +71,10 @@ int g4_model_stop_ids(const g4_model *m, int32_t *out, int cap) {
         for (int i = 0; i < m->cfg.n_eos; i++) n = add_id(out, cap, n, m->cfg.eos_ids[i]);
     if (m->tok) {
         n = add_id(out, cap, n, g4_tokenizer_eos(m->tok));
-        /* the chat formats end a turn with these; llama.cpp treats them as
+        /* the chat formats end a turn with these (and Gemma 4 hands control
+         * to the host at a tool response); llama.cpp treats them as
          * end-of-generation too */
-        static const char *const eot[] = {"<end_of_turn>", "<turn|>"};
+        static const char *const eot[] = {"<end_of_turn>", "<turn|>", "<|tool_response>"};
         for (size_t i = 0; i < sizeof eot / sizeof eot[0]; i++)
             n = add_id(out, cap, n, g4_tokenizer_find(m->tok, eot[i], strlen(eot[i])));
     }

@@ -105,8 +105,14 @@ static g4_status load_gguf(g4_model *m, const char *path, bool first, g4_error *
     }
 main_model:
     if (!first) return g4_fail(err, G4_ERR_INVALID_ARG, "%s: a second main model (only mmproj or assistant files may follow)", path);
-    if ((st = g4_config_from_gguf(&m->cfg, g, err))) return st;
-    m->has_config = true;
+    if (m->tokenizer_only) {
+        /* a tokenizer-only load needs no model config (e.g. a vocab-only GGUF) */
+        g4_error ignored;
+        m->has_config = g4_config_from_gguf(&m->cfg, g, &ignored) == G4_OK;
+    } else {
+        if ((st = g4_config_from_gguf(&m->cfg, g, err))) return st;
+        m->has_config = true;
+    }
     if (!m->tokenizer_only && (st = add_gguf_tensors(&m->tensors, g, idx, err))) return st;
     st = g4_tokenizer_from_gguf(&m->tok, g, err);
     return tokenizer_result(m, st, path, err);

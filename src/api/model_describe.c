@@ -4,6 +4,7 @@
  * the memory needed to run it: mapped weights plus an f16 KV cache in which
  * sliding layers keep only their window and KV-shared layers keep nothing).
  * Built as a jansson object first; the text form is rendered from it. */
+#include "core/strbuf.h"
 #include "api/model_impl.h"
 
 #include "tensor/types.h"
@@ -140,40 +141,6 @@ static json_t *build(const g4_model *m, int64_t n_ctx) {
 
 /* ---- text rendering ---- */
 
-struct sb {
-    char *p;
-    size_t n, cap;
-    bool oom;
-};
-
-static void sbf(struct sb *b, const char *fmt, ...) G4_PRINTF(2, 3);
-static void sbf(struct sb *b, const char *fmt, ...) {
-    if (b->oom) return;
-    for (;;) {
-        va_list ap;
-        va_start(ap, fmt);
-        int k = vsnprintf(b->p ? b->p + b->n : NULL, b->p ? b->cap - b->n : 0, fmt, ap);
-        va_end(ap);
-        if (k < 0) {
-            b->oom = true;
-            return;
-        }
-        if (b->p && b->n + (size_t)k < b->cap) {
-            b->n += (size_t)k;
-            return;
-        }
-        size_t cap = b->cap ? b->cap * 2 : 1024;
-        while (cap < b->n + (size_t)k + 1) cap *= 2;
-        char *np = realloc(b->p, cap);
-        if (!np) {
-            b->oom = true;
-            return;
-        }
-        b->p = np;
-        b->cap = cap;
-    }
-}
-
 static void human(char *buf, size_t n, double v, const char *unit) {
     static const char *const s[] = {"", "K", "M", "G", "T"};
     int i = 0;
@@ -186,101 +153,101 @@ static void human(char *buf, size_t n, double v, const char *unit) {
         snprintf(buf, n, "%.0f%s%s", v, *unit ? " " : "", unit);
 }
 
-static void tok_text(struct sb *b, const json_t *t) {
+static void tok_text(struct g4_strbuf *b, const json_t *t) {
     const json_t *txt = json_object_get(t, "text");
-    sbf(b, "%lld", (long long)json_integer_value(json_object_get(t, "id")));
-    if (txt) sbf(b, " \"%s\"", json_string_value(txt));
+    g4_strbuf_printf(b, "%lld", (long long)json_integer_value(json_object_get(t, "id")));
+    if (txt) g4_strbuf_printf(b, " \"%s\"", json_string_value(txt));
 }
 
-static void render(struct sb *b, const json_t *o) {
+static void render(struct g4_strbuf *b, const json_t *o) {
     char h1[32], h2[32], h3[32];
     const json_t *v;
     if ((v = json_object_get(o, "variant")))
-        sbf(b, "model:          %s (model_type %s, %s)\n", json_string_value(v),
+        g4_strbuf_printf(b, "model:          %s (model_type %s, %s)\n", json_string_value(v),
             json_string_value(json_object_get(o, "model_type")), json_string_value(json_object_get(o, "format")));
-    if (json_is_true(json_object_get(o, "tokenizer_only"))) sbf(b, "model:          tokenizer only\n");
+    if (json_is_true(json_object_get(o, "tokenizer_only"))) g4_strbuf_printf(b, "model:          tokenizer only\n");
     size_t i;
     json_t *e;
     json_array_foreach(json_object_get(o, "files"), i, e) {
         human(h1, sizeof h1, (double)json_integer_value(json_object_get(e, "bytes")), "B");
-        sbf(b, "file:           %s (%s, %s)\n", json_string_value(json_object_get(e, "path")),
+        g4_strbuf_printf(b, "file:           %s (%s, %s)\n", json_string_value(json_object_get(e, "path")),
             json_string_value(json_object_get(e, "role")), h1);
     }
     const json_t *p = json_object_get(o, "parameters");
     human(h1, sizeof h1, (double)json_integer_value(json_object_get(p, "model")), "");
-    sbf(b, "parameters:     %s", h1);
+    g4_strbuf_printf(b, "parameters:     %s", h1);
     if (json_integer_value(json_object_get(p, "mmproj"))) {
         human(h2, sizeof h2, (double)json_integer_value(json_object_get(p, "mmproj")), "");
-        sbf(b, " + %s mmproj", h2);
+        g4_strbuf_printf(b, " + %s mmproj", h2);
     }
     if (json_integer_value(json_object_get(p, "assistant"))) {
         human(h2, sizeof h2, (double)json_integer_value(json_object_get(p, "assistant")), "");
-        sbf(b, " + %s assistant", h2);
+        g4_strbuf_printf(b, " + %s assistant", h2);
     }
-    sbf(b, "\n");
+    g4_strbuf_printf(b, "\n");
     json_array_foreach(json_object_get(o, "tensor_types"), i, e) {
         human(h1, sizeof h1, (double)json_integer_value(json_object_get(e, "bytes")), "B");
-        sbf(b, "%s%-8s %5lld tensors, %s\n", i == 0 ? "tensor types:   " : "                ",
+        g4_strbuf_printf(b, "%s%-8s %5lld tensors, %s\n", i == 0 ? "tensor types:   " : "                ",
             json_string_value(json_object_get(e, "type")), (long long)json_integer_value(json_object_get(e, "tensors")), h1);
     }
     const json_t *d = json_object_get(o, "decoder");
     if (d) {
 #define DI(k) ((long long)json_integer_value(json_object_get(d, k)))
 #define DF(k) (json_real_value(json_object_get(d, k)))
-        sbf(b, "decoder:        %lld layers (%lld sliding, %lld global), d=%lld, vocab %lld\n", DI("n_layer"),
+        g4_strbuf_printf(b, "decoder:        %lld layers (%lld sliding, %lld global), d=%lld, vocab %lld\n", DI("n_layer"),
             DI("sliding_layers"), DI("global_layers"), DI("n_embd"), DI("vocab"));
-        sbf(b, "attention:      %lld heads; KV heads %lld sliding / %lld global; head dim %lld / %lld%s\n",
+        g4_strbuf_printf(b, "attention:      %lld heads; KV heads %lld sliding / %lld global; head dim %lld / %lld%s\n",
             DI("n_head"), DI("n_head_kv_sliding"), DI("n_head_kv_global"), DI("head_dim_sliding"), DI("head_dim_global"),
             json_is_true(json_object_get(d, "k_eq_v")) ? "; K=V on global layers" : "");
-        sbf(b, "                sliding window %lld; RoPE theta %g / %g (global rotary fraction %g)\n",
+        g4_strbuf_printf(b, "                sliding window %lld; RoPE theta %g / %g (global rotary fraction %g)\n",
             DI("sliding_window"), DF("rope_theta_sliding"), DF("rope_theta_global"), DF("partial_rotary_global"));
-        if (DF("rope_scale_global") != 1.0) sbf(b, "                global RoPE linear scaling x%g\n", DF("rope_scale_global"));
-        sbf(b, "mlp:            width %lld", DI("n_ff"));
+        if (DF("rope_scale_global") != 1.0) g4_strbuf_printf(b, "                global RoPE linear scaling x%g\n", DF("rope_scale_global"));
+        g4_strbuf_printf(b, "mlp:            width %lld", DI("n_ff"));
         const json_t *moe = json_object_get(d, "moe");
         if (moe)
-            sbf(b, "; MoE %lld experts, top-%lld, expert width %lld",
+            g4_strbuf_printf(b, "; MoE %lld experts, top-%lld, expert width %lld",
                 (long long)json_integer_value(json_object_get(moe, "experts")),
                 (long long)json_integer_value(json_object_get(moe, "used")),
                 (long long)json_integer_value(json_object_get(moe, "expert_ff")));
-        if (DI("per_layer_embedding")) sbf(b, "; per-layer embeddings %lld", DI("per_layer_embedding"));
-        if (DI("kv_shared_layers")) sbf(b, "; %lld KV-shared layers", DI("kv_shared_layers"));
-        sbf(b, "\nnorms:          RMSNorm eps %g, scale %s; final logit softcap %g\n", DF("rms_eps"),
+        if (DI("per_layer_embedding")) g4_strbuf_printf(b, "; per-layer embeddings %lld", DI("per_layer_embedding"));
+        if (DI("kv_shared_layers")) g4_strbuf_printf(b, "; %lld KV-shared layers", DI("kv_shared_layers"));
+        g4_strbuf_printf(b, "\nnorms:          RMSNorm eps %g, scale %s; final logit softcap %g\n", DF("rms_eps"),
             json_is_true(json_object_get(d, "norm_plus_one")) ? "1+w" : "w", DF("final_logit_softcap"));
 #undef DI
 #undef DF
     }
-    if ((v = json_object_get(o, "context_length"))) sbf(b, "context:        %lld tokens\n", (long long)json_integer_value(v));
+    if ((v = json_object_get(o, "context_length"))) g4_strbuf_printf(b, "context:        %lld tokens\n", (long long)json_integer_value(v));
     if ((v = json_object_get(o, "modalities"))) {
-        sbf(b, "modalities:     ");
-        json_array_foreach(v, i, e) sbf(b, "%s%s", i ? ", " : "", json_string_value(e));
-        if (json_object_get(o, "vision")) sbf(b, " (vision: %s", json_string_value(json_object_get(o, "vision")));
+        g4_strbuf_printf(b, "modalities:     ");
+        json_array_foreach(v, i, e) g4_strbuf_printf(b, "%s%s", i ? ", " : "", json_string_value(e));
+        if (json_object_get(o, "vision")) g4_strbuf_printf(b, " (vision: %s", json_string_value(json_object_get(o, "vision")));
         if (json_object_get(o, "audio"))
-            sbf(b, "%saudio: %s", json_object_get(o, "vision") ? "; " : " (", json_string_value(json_object_get(o, "audio")));
-        if (json_object_get(o, "vision") || json_object_get(o, "audio")) sbf(b, ")");
-        sbf(b, "\n");
+            g4_strbuf_printf(b, "%saudio: %s", json_object_get(o, "vision") ? "; " : " (", json_string_value(json_object_get(o, "audio")));
+        if (json_object_get(o, "vision") || json_object_get(o, "audio")) g4_strbuf_printf(b, ")");
+        g4_strbuf_printf(b, "\n");
     }
     const json_t *st = json_object_get(o, "special_tokens");
     if (st) {
-        sbf(b, "special tokens: ");
-        if ((v = json_object_get(st, "bos"))) sbf(b, "bos "), tok_text(b, v), sbf(b, "; ");
-        sbf(b, "eos");
-        json_array_foreach(json_object_get(st, "eos"), i, e) sbf(b, "%s", i ? ", " : " "), tok_text(b, e);
-        if ((v = json_object_get(st, "pad"))) sbf(b, "; pad "), tok_text(b, v);
+        g4_strbuf_printf(b, "special tokens: ");
+        if ((v = json_object_get(st, "bos"))) g4_strbuf_printf(b, "bos "), tok_text(b, v), g4_strbuf_printf(b, "; ");
+        g4_strbuf_printf(b, "eos");
+        json_array_foreach(json_object_get(st, "eos"), i, e) g4_strbuf_printf(b, "%s", i ? ", " : " "), tok_text(b, e);
+        if ((v = json_object_get(st, "pad"))) g4_strbuf_printf(b, "; pad "), tok_text(b, v);
         if ((v = json_object_get(st, "suppress"))) {
-            sbf(b, "; suppressed");
-            json_array_foreach(v, i, e) sbf(b, "%s", i ? ", " : " "), tok_text(b, e);
+            g4_strbuf_printf(b, "; suppressed");
+            json_array_foreach(v, i, e) g4_strbuf_printf(b, "%s", i ? ", " : " "), tok_text(b, e);
         }
-        sbf(b, "\n");
+        g4_strbuf_printf(b, "\n");
     }
-    if ((v = json_object_get(o, "tokenizer_vocab"))) sbf(b, "tokenizer:      %lld tokens\n", (long long)json_integer_value(v));
-    else sbf(b, "tokenizer:      unavailable\n");
+    if ((v = json_object_get(o, "tokenizer_vocab"))) g4_strbuf_printf(b, "tokenizer:      %lld tokens\n", (long long)json_integer_value(v));
+    else g4_strbuf_printf(b, "tokenizer:      unavailable\n");
     const json_t *g = json_object_get(o, "generation");
     if (g)
-        sbf(b, "generation:     temperature %g, top_k %lld, top_p %g%s\n", json_real_value(json_object_get(g, "temperature")),
+        g4_strbuf_printf(b, "generation:     temperature %g, top_k %lld, top_p %g%s\n", json_real_value(json_object_get(g, "temperature")),
             (long long)json_integer_value(json_object_get(g, "top_k")), json_real_value(json_object_get(g, "top_p")),
             json_is_true(json_object_get(g, "do_sample")) ? "" : " (greedy by default)");
     if ((v = json_object_get(o, "assistant")))
-        sbf(b, "assistant:      %s (%lld layers, d=%lld)\n", json_string_value(json_object_get(v, "variant")),
+        g4_strbuf_printf(b, "assistant:      %s (%lld layers, d=%lld)\n", json_string_value(json_object_get(v, "variant")),
             (long long)json_integer_value(json_object_get(v, "n_layer")),
             (long long)json_integer_value(json_object_get(v, "n_embd")));
     const json_t *mem = json_object_get(o, "memory");
@@ -288,7 +255,7 @@ static void render(struct sb *b, const json_t *o) {
         human(h1, sizeof h1, (double)json_integer_value(json_object_get(mem, "weights_mapped")), "B");
         human(h2, sizeof h2, (double)json_integer_value(json_object_get(mem, "kv_cache_f16")), "B");
         human(h3, sizeof h3, (double)json_integer_value(json_object_get(mem, "total")), "B");
-        sbf(b, "memory:         %s mapped weights + %s KV cache (f16, %lld tokens) = %s\n", h1, h2,
+        g4_strbuf_printf(b, "memory:         %s mapped weights + %s KV cache (f16, %lld tokens) = %s\n", h1, h2,
             (long long)json_integer_value(json_object_get(mem, "context")), h3);
     }
 }
@@ -304,7 +271,7 @@ g4_status g4_model_info(const g4_model *m, int64_t n_ctx, int as_json, char **ou
         json_decref(o);
         return *out ? G4_OK : g4_fail(err, G4_ERR_NOMEM, "out of memory");
     }
-    struct sb b = {0};
+    struct g4_strbuf b = {0};
     render(&b, o);
     json_decref(o);
     if (b.oom || !b.p) {

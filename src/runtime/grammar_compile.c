@@ -9,6 +9,8 @@
  * and path. Errors never abort: they fill g4_error. */
 #include "runtime/grammar_impl.h"
 
+#include "core/strbuf.h"
+
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -108,33 +110,12 @@ static void unsupported(struct cctx *c, const char *what, const char *path) {
 
 /* ---- literals: JSON text or Gemma argument syntax -------------------------- */
 
-struct sbuf {
-    char *p;
-    size_t n, cap;
-    bool oom;
-};
 
-static void sb_add(struct sbuf *b, const char *s, size_t n) {
-    if (b->oom) return;
-    if (b->n + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap * 2 : 64;
-        while (cap < b->n + n + 1) cap *= 2;
-        char *q = realloc(b->p, cap);
-        if (!q) {
-            b->oom = true;
-            return;
-        }
-        b->p = q;
-        b->cap = cap;
-    }
-    memcpy(b->p + b->n, s, n);
-    b->n += n;
-    b->p[b->n] = 0;
-}
+static void sb_add(struct g4_strbuf *b, const char *s, size_t n) { g4_strbuf_put(b, s, n); }
 
 #define DUMP_FLAGS (JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(15))
 
-static void json_text(struct sbuf *b, const json_t *v) {
+static void json_text(struct g4_strbuf *b, const json_t *v) {
     char *s = json_dumps(v, DUMP_FLAGS);
     if (!s) {
         b->oom = true;
@@ -145,7 +126,7 @@ static void json_text(struct sbuf *b, const json_t *v) {
 }
 
 /* Gemma's rendering: bare keys, <|"|>-quoted raw strings, JSON scalars. */
-static void gemma_text(struct sbuf *b, const json_t *v) {
+static void gemma_text(struct g4_strbuf *b, const json_t *v) {
     static const char Q = (char)G4_SYM_QUOTE;
     if (json_is_string(v)) {
         sb_add(b, &Q, 1);
@@ -289,7 +270,7 @@ static int32_t compile_enum(struct cctx *c, int32_t idx, const json_t *en, const
             unsupported(c, "enum with more than 64 values", path);
             break;
         }
-        struct sbuf b = {0};
+        struct g4_strbuf b = {0};
         if (g->flavor == FLAVOR_GEMMA) gemma_text(&b, v);
         else json_text(&b, v);
         if (b.oom) {

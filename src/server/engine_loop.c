@@ -21,8 +21,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* g4_model_stop_ids is the public one (src/api/generate.c, from main). */
-
 static bool is_stop_id(const struct g4_engine_thread *et, int32_t id) {
     for (int i = 0; i < et->n_stop_ids; i++)
         if (et->stop_ids[i] == id) return true;

@@ -41,8 +41,4 @@ g4_status g4_engine_thread_start(struct g4_engine_thread *et, const g4_model *m,
 /* Joins the thread (stop the queue first) and frees the context. */
 void g4_engine_thread_join(struct g4_engine_thread *et);
 
-/* End-of-generation token ids of a model (eos, end of turn, ...); returns
- * how many were written (at most cap). */
-int g4_model_stop_ids(const g4_model *m, int32_t *out, int cap);
-
 #endif

@@ -157,7 +157,7 @@ g4_status g4_chat_render_json(enum g4_chat_format fmt, const json_t *messages, c
 
     json_t *copy = json_deep_copy(messages);
     struct g4_chat_msg *msgs = calloc(n, sizeof *msgs);
-    struct g4_cbuf b = {0};
+    struct g4_strbuf b = {0};
     if (!copy || !msgs) {
         st = g4_fail(err, G4_ERR_NOMEM, "chat: out of memory");
         goto done;
@@ -175,14 +175,14 @@ g4_status g4_chat_render_json(enum g4_chat_format fmt, const json_t *messages, c
     };
     st = fmt == G4_CHAT_GEMMA3 ? g4_chat_render_gemma3(&conv, &b, err) : g4_chat_render_gemma4(&conv, &b, err);
     if (!st && b.oom) st = g4_fail(err, G4_ERR_NOMEM, "chat: out of memory");
-    if (!st && !b.p) g4_cbuf_put(&b, "", 0);
+    if (!st && !b.p) g4_strbuf_put(&b, "", 0);
     if (!st && b.oom) st = g4_fail(err, G4_ERR_NOMEM, "chat: out of memory");
     if (!st) {
         *out = b.p;
         b.p = NULL;
     }
 done:
-    g4_cbuf_free(&b);
+    g4_strbuf_free(&b);
     free(msgs);
     json_decref(copy);
     return st;

@@ -28,7 +28,7 @@ struct g4_chat_conv {
     const char *bos;
 };
 
-g4_status g4_chat_render_gemma3(const struct g4_chat_conv *c, struct g4_cbuf *b, g4_error *err);
-g4_status g4_chat_render_gemma4(const struct g4_chat_conv *c, struct g4_cbuf *b, g4_error *err);
+g4_status g4_chat_render_gemma3(const struct g4_chat_conv *c, struct g4_strbuf *b, g4_error *err);
+g4_status g4_chat_render_gemma4(const struct g4_chat_conv *c, struct g4_strbuf *b, g4_error *err);
 
 #endif

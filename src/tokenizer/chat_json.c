@@ -13,45 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* ---- buffer ------------------------------------------------------------ */
-
-void g4_cbuf_put(struct g4_cbuf *b, const char *s, size_t n) {
-    if (b->oom) return;
-    uint64_t need;
-    if (!g4_add_ok(b->n, n, &need) || !g4_add_ok(need, 1, &need)) {
-        b->oom = true;
-        return;
-    }
-    if (need > b->cap) {
-        size_t cap = b->cap ? b->cap : 256;
-        while (cap < need) {
-            if (cap > SIZE_MAX / 2) {
-                b->oom = true;
-                return;
-            }
-            cap *= 2;
-        }
-        char *p = realloc(b->p, cap);
-        if (!p) {
-            b->oom = true;
-            return;
-        }
-        b->p = p;
-        b->cap = cap;
-    }
-    if (n) memcpy(b->p + b->n, s, n);
-    b->n += n;
-    b->p[b->n] = '\0';
-}
-
-void g4_cbuf_puts(struct g4_cbuf *b, const char *s) { g4_cbuf_put(b, s, strlen(s)); }
-
-void g4_cbuf_free(struct g4_cbuf *b) {
-    free(b->p);
-    b->p = NULL;
-    b->n = b->cap = 0;
-}
-
 /* ---- predicates -------------------------------------------------------- */
 
 bool g4_py_truthy(const json_t *v) {
@@ -107,7 +68,7 @@ static size_t utf8_next(const char *s, size_t n, size_t i, uint32_t *cp) {
     return len;
 }
 
-static void utf8_put(struct g4_cbuf *b, uint32_t c) {
+static void utf8_put(struct g4_strbuf *b, uint32_t c) {
     char t[4];
     size_t n;
     if (c < 0x80) {
@@ -129,7 +90,7 @@ static void utf8_put(struct g4_cbuf *b, uint32_t c) {
         t[3] = (char)(0x80 | (c & 0x3F));
         n = 4;
     }
-    g4_cbuf_put(b, t, n);
+    g4_strbuf_put(b, t, n);
 }
 
 /* Python str.isspace() (Unicode White_Space plus the ASCII separators). */
@@ -187,14 +148,14 @@ static uint32_t py_lower(uint32_t c) {
 
 /* ---- str() and repr() -------------------------------------------------- */
 
-void g4_py_float(struct g4_cbuf *b, double d) {
+void g4_py_float(struct g4_strbuf *b, double d) {
     char t[40];
     if (isnan(d)) {
-        g4_cbuf_puts(b, "nan");
+        g4_strbuf_puts(b, "nan");
         return;
     }
     if (isinf(d)) {
-        g4_cbuf_puts(b, d < 0 ? "-inf" : "inf");
+        g4_strbuf_puts(b, d < 0 ? "-inf" : "inf");
         return;
     }
     /* Shortest precision that round-trips: the digits of Python's repr
@@ -220,38 +181,38 @@ void g4_py_float(struct g4_cbuf *b, double d) {
     int exp10 = *p == 'e' ? atoi(p + 1) : 0;
     while (nd > 1 && digits[nd - 1] == '0') nd--;
     int decpt = exp10 + 1; /* value = 0.DIGITS * 10^decpt */
-    if (neg) g4_cbuf_put(b, "-", 1);
+    if (neg) g4_strbuf_put(b, "-", 1);
     if (decpt > -4 && decpt <= 16) {
         if (decpt <= 0) {
-            g4_cbuf_put(b, "0.", 2);
-            for (int i = 0; i < -decpt; i++) g4_cbuf_put(b, "0", 1);
-            g4_cbuf_put(b, digits, (size_t)nd);
+            g4_strbuf_put(b, "0.", 2);
+            for (int i = 0; i < -decpt; i++) g4_strbuf_put(b, "0", 1);
+            g4_strbuf_put(b, digits, (size_t)nd);
         } else if (nd <= decpt) {
-            g4_cbuf_put(b, digits, (size_t)nd);
-            for (int i = nd; i < decpt; i++) g4_cbuf_put(b, "0", 1);
-            g4_cbuf_put(b, ".0", 2);
+            g4_strbuf_put(b, digits, (size_t)nd);
+            for (int i = nd; i < decpt; i++) g4_strbuf_put(b, "0", 1);
+            g4_strbuf_put(b, ".0", 2);
         } else {
-            g4_cbuf_put(b, digits, (size_t)decpt);
-            g4_cbuf_put(b, ".", 1);
-            g4_cbuf_put(b, digits + decpt, (size_t)(nd - decpt));
+            g4_strbuf_put(b, digits, (size_t)decpt);
+            g4_strbuf_put(b, ".", 1);
+            g4_strbuf_put(b, digits + decpt, (size_t)(nd - decpt));
         }
     } else {
-        g4_cbuf_put(b, digits, 1);
+        g4_strbuf_put(b, digits, 1);
         if (nd > 1) {
-            g4_cbuf_put(b, ".", 1);
-            g4_cbuf_put(b, digits + 1, (size_t)(nd - 1));
+            g4_strbuf_put(b, ".", 1);
+            g4_strbuf_put(b, digits + 1, (size_t)(nd - 1));
         }
         int e = decpt - 1;
         snprintf(t, sizeof t, "e%c%02d", e < 0 ? '-' : '+', e < 0 ? -e : e);
-        g4_cbuf_puts(b, t);
+        g4_strbuf_puts(b, t);
     }
 }
 
 /* Python repr() of a str. */
-static void py_repr_string(struct g4_cbuf *b, const char *s, size_t n) {
+static void py_repr_string(struct g4_strbuf *b, const char *s, size_t n) {
     bool has_sq = memchr(s, '\'', n) != NULL, has_dq = memchr(s, '"', n) != NULL;
     char q = (has_sq && !has_dq) ? '"' : '\'';
-    g4_cbuf_put(b, &q, 1);
+    g4_strbuf_put(b, &q, 1);
     for (size_t i = 0; i < n;) {
         uint32_t c;
         size_t len = utf8_next(s, n, i, &c);
@@ -259,80 +220,80 @@ static void py_repr_string(struct g4_cbuf *b, const char *s, size_t n) {
         if (c == (uint32_t)q || c == '\\') {
             t[0] = '\\';
             t[1] = (char)c;
-            g4_cbuf_put(b, t, 2);
+            g4_strbuf_put(b, t, 2);
         } else if (c == '\t') {
-            g4_cbuf_put(b, "\\t", 2);
+            g4_strbuf_put(b, "\\t", 2);
         } else if (c == '\n') {
-            g4_cbuf_put(b, "\\n", 2);
+            g4_strbuf_put(b, "\\n", 2);
         } else if (c == '\r') {
-            g4_cbuf_put(b, "\\r", 2);
+            g4_strbuf_put(b, "\\r", 2);
         } else if (c < 0x80 && (c < 0x20 || c == 0x7F)) {
             snprintf(t, sizeof t, "\\x%02x", (unsigned)c);
-            g4_cbuf_puts(b, t);
+            g4_strbuf_puts(b, t);
         } else if (c < 0x80 || py_isprintable(c)) {
-            g4_cbuf_put(b, s + i, len);
+            g4_strbuf_put(b, s + i, len);
         } else {
             if (c <= 0xFF) snprintf(t, sizeof t, "\\x%02x", (unsigned)c);
             else if (c <= 0xFFFF) snprintf(t, sizeof t, "\\u%04x", (unsigned)c);
             else snprintf(t, sizeof t, "\\U%08x", (unsigned)c);
-            g4_cbuf_puts(b, t);
+            g4_strbuf_puts(b, t);
         }
         i += len;
     }
-    g4_cbuf_put(b, &q, 1);
+    g4_strbuf_put(b, &q, 1);
 }
 
-static void py_repr(struct g4_cbuf *b, const json_t *v, int depth);
+static void py_repr(struct g4_strbuf *b, const json_t *v, int depth);
 
-static void py_scalar(struct g4_cbuf *b, const json_t *v) {
+static void py_scalar(struct g4_strbuf *b, const json_t *v) {
     char t[32];
     switch (json_typeof(v)) {
     case JSON_INTEGER:
         snprintf(t, sizeof t, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
-        g4_cbuf_puts(b, t);
+        g4_strbuf_puts(b, t);
         break;
     case JSON_REAL: g4_py_float(b, json_real_value(v)); break;
-    case JSON_TRUE: g4_cbuf_puts(b, "True"); break;
-    case JSON_FALSE: g4_cbuf_puts(b, "False"); break;
-    default: g4_cbuf_puts(b, "None"); break;
+    case JSON_TRUE: g4_strbuf_puts(b, "True"); break;
+    case JSON_FALSE: g4_strbuf_puts(b, "False"); break;
+    default: g4_strbuf_puts(b, "None"); break;
     }
 }
 
-static void py_repr(struct g4_cbuf *b, const json_t *v, int depth) {
+static void py_repr(struct g4_strbuf *b, const json_t *v, int depth) {
     if (depth > 1000) { /* Python would raise RecursionError; JSON input cannot get here */
-        g4_cbuf_puts(b, "...");
+        g4_strbuf_puts(b, "...");
         return;
     }
     if (json_is_string(v)) {
         py_repr_string(b, json_string_value(v), json_string_length(v));
     } else if (json_is_array(v)) {
-        g4_cbuf_put(b, "[", 1);
+        g4_strbuf_put(b, "[", 1);
         for (size_t i = 0; i < json_array_size(v); i++) {
-            if (i) g4_cbuf_put(b, ", ", 2);
+            if (i) g4_strbuf_put(b, ", ", 2);
             py_repr(b, json_array_get(v, i), depth + 1);
         }
-        g4_cbuf_put(b, "]", 1);
+        g4_strbuf_put(b, "]", 1);
     } else if (json_is_object(v)) {
         const char *k;
         json_t *x;
         bool first = true;
-        g4_cbuf_put(b, "{", 1);
+        g4_strbuf_put(b, "{", 1);
         json_object_foreach((json_t *)v, k, x) {
-            if (!first) g4_cbuf_put(b, ", ", 2);
+            if (!first) g4_strbuf_put(b, ", ", 2);
             first = false;
             py_repr_string(b, k, strlen(k));
-            g4_cbuf_put(b, ": ", 2);
+            g4_strbuf_put(b, ": ", 2);
             py_repr(b, x, depth + 1);
         }
-        g4_cbuf_put(b, "}", 1);
+        g4_strbuf_put(b, "}", 1);
     } else {
         py_scalar(b, v);
     }
 }
 
-void g4_py_str(struct g4_cbuf *b, const json_t *v) {
+void g4_py_str(struct g4_strbuf *b, const json_t *v) {
     if (!v) return; /* Undefined prints as "" */
-    if (json_is_string(v)) g4_cbuf_put(b, json_string_value(v), json_string_length(v));
+    if (json_is_string(v)) g4_strbuf_put(b, json_string_value(v), json_string_length(v));
     else py_repr(b, v, 0);
 }
 
@@ -361,43 +322,43 @@ void g4_py_strip(const char *s, size_t n, size_t *start, size_t *end) {
     *end = j;
 }
 
-void g4_py_str_trim(struct g4_cbuf *b, const json_t *v) {
+void g4_py_str_trim(struct g4_strbuf *b, const json_t *v) {
     if (json_is_string(v)) {
         const char *s = json_string_value(v);
         size_t a, z;
         g4_py_strip(s, json_string_length(v), &a, &z);
-        g4_cbuf_put(b, s + a, z - a);
+        g4_strbuf_put(b, s + a, z - a);
         return;
     }
-    struct g4_cbuf t = {0};
+    struct g4_strbuf t = {0};
     g4_py_str(&t, v);
     if (t.oom) b->oom = true;
     else if (t.n) {
         size_t a, z;
         g4_py_strip(t.p, t.n, &a, &z);
-        g4_cbuf_put(b, t.p + a, z - a);
+        g4_strbuf_put(b, t.p + a, z - a);
     }
-    g4_cbuf_free(&t);
+    g4_strbuf_free(&t);
 }
 
-g4_status g4_py_str_upper(struct g4_cbuf *b, const json_t *v, g4_error *err) {
-    struct g4_cbuf t = {0};
+g4_status g4_py_str_upper(struct g4_strbuf *b, const json_t *v, g4_error *err) {
+    struct g4_strbuf t = {0};
     g4_py_str(&t, v);
     if (t.oom) {
-        g4_cbuf_free(&t);
+        g4_strbuf_free(&t);
         return g4_fail(err, G4_ERR_NOMEM, "chat: out of memory");
     }
     for (size_t i = 0; i < t.n; i++) {
         unsigned char c = (unsigned char)t.p[i];
         if (c >= 0x80) {
-            g4_cbuf_free(&t);
+            g4_strbuf_free(&t);
             return g4_fail(err, G4_ERR_UNSUPPORTED,
                            "chat: tool schema: upper-casing non-ASCII text is not supported (in a JSON-schema 'type')");
         }
         if (c >= 'a' && c <= 'z') t.p[i] = (char)(c - 32);
     }
-    g4_cbuf_put(b, t.p ? t.p : "", t.n);
-    g4_cbuf_free(&t);
+    g4_strbuf_put(b, t.p ? t.p : "", t.n);
+    g4_strbuf_free(&t);
     return G4_OK;
 }
 
@@ -439,18 +400,18 @@ g4_status g4_py_dictsort(const json_t *obj, const char ***keys, size_t *n, g4_er
     json_object_foreach((json_t *)obj, k, v) {
         (void)v;
         if (i >= cnt) break;
-        struct g4_cbuf low = {0};
+        struct g4_strbuf low = {0};
         size_t kn = strlen(k);
         for (size_t p = 0; p < kn;) {
             uint32_t c;
             size_t len = utf8_next(k, kn, p, &c);
-            if (c == 0xFFFD && len == 1 && (unsigned char)k[p] >= 0x80) g4_cbuf_put(&low, k + p, 1);
+            if (c == 0xFFFD && len == 1 && (unsigned char)k[p] >= 0x80) g4_strbuf_put(&low, k + p, 1);
             else utf8_put(&low, py_lower(c));
             p += len;
         }
-        if (low.oom || !low.p) g4_cbuf_put(&low, "", 0);
+        if (low.oom || !low.p) g4_strbuf_put(&low, "", 0);
         if (low.oom) {
-            g4_cbuf_free(&low);
+            g4_strbuf_free(&low);
             st = g4_fail(err, G4_ERR_NOMEM, "chat: out of memory");
             goto done;
         }

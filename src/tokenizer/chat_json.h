@@ -14,20 +14,12 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "core/strbuf.h"
+
 /* Recursion limit for nested JSON in templates (jinja2 itself fails on
  * Python's recursion limit well before JSON's own depth limit). */
 #define G4_CHAT_MAX_DEPTH 64
 
-struct g4_cbuf {
-    char *p;    /* NUL-terminated when not oom */
-    size_t n;   /* bytes used, excluding the NUL */
-    size_t cap;
-    bool oom;   /* an append failed; content is incomplete */
-};
-
-void g4_cbuf_put(struct g4_cbuf *b, const char *s, size_t n);
-void g4_cbuf_puts(struct g4_cbuf *b, const char *s);
-void g4_cbuf_free(struct g4_cbuf *b);
 
 /* jinja2 truthiness; NULL (Undefined) and JSON null are false. */
 bool g4_py_truthy(const json_t *v);
@@ -40,18 +32,18 @@ bool g4_py_streq(const json_t *v, const char *s);
 
 /* Appends str(v) ("" for Undefined, "None", "True", Python float repr,
  * Python repr of lists and dicts). */
-void g4_py_str(struct g4_cbuf *b, const json_t *v);
+void g4_py_str(struct g4_strbuf *b, const json_t *v);
 /* Appends Python's float repr of d (finite). */
-void g4_py_float(struct g4_cbuf *b, double d);
+void g4_py_float(struct g4_strbuf *b, double d);
 
 /* Python str.strip(): the [*start, *end) range of s[0..n) without leading
  * and trailing Unicode whitespace. */
 void g4_py_strip(const char *s, size_t n, size_t *start, size_t *end);
 /* Appends str(v).strip(). */
-void g4_py_str_trim(struct g4_cbuf *b, const json_t *v);
+void g4_py_str_trim(struct g4_strbuf *b, const json_t *v);
 /* Appends str(v).upper(); fails (G4_ERR_UNSUPPORTED) on non-ASCII text,
  * whose Unicode case mapping is not reproduced. */
-g4_status g4_py_str_upper(struct g4_cbuf *b, const json_t *v, g4_error *err);
+g4_status g4_py_str_upper(struct g4_strbuf *b, const json_t *v, g4_error *err);
 
 /* `obj | dictsort`: keys of an object sorted the way jinja2 does (by
  * key.lower(), stable). *keys is malloc'd (free it); *n its length. Fails

@@ -11,6 +11,8 @@
  * per byte except buffer growth (amortised doubling). */
 #include "tokenizer/outparse.h"
 
+#include "core/strbuf.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,10 +62,6 @@ enum argpos {
 #define MAX_NAME 128
 #define MAX_CHAN_NAME 32
 
-struct buf {
-    char *p;
-    size_t n, cap;
-};
 
 struct g4_outparse {
     struct g4_outparse_opts opts;
@@ -79,13 +77,13 @@ struct g4_outparse {
     int pendn;
     /* layer 3 */
     enum state s;
-    struct buf out; /* coalesced delta */
+    struct g4_strbuf out; /* coalesced delta */
     int out_type, out_index;
-    struct buf hold; /* S_CSTART / S_BA_WAIT held text */
+    struct g4_strbuf hold; /* S_CSTART / S_BA_WAIT held text */
     int hold_nonws;
-    struct buf key;  /* key, bare scalar, channel name, call name */
-    struct buf raw;  /* raw text of a bare call head (content fallback) */
-    struct buf val;  /* BEGIN_ARG value */
+    struct g4_strbuf key;  /* key, bare scalar, channel name, call name */
+    struct g4_strbuf raw;  /* raw text of a bare call head (content fallback) */
+    struct g4_strbuf val;  /* BEGIN_ARG value */
     bool framed;
     int head_pm, head_phase;
     int n_calls;
@@ -107,22 +105,10 @@ static void step(P *p, enum tok t, const char *u, int n);
 
 /* ---- buffers and emission ------------------------------------------------ */
 
-static void buf_add(P *p, struct buf *b, const char *s, size_t n) {
+static void buf_add(P *p, struct g4_strbuf *b, const char *s, size_t n) {
     if (p->st != G4_OK) return;
-    if (b->n + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 64;
-        while (cap < b->n + n + 1) cap *= 2;
-        char *q = realloc(b->p, cap);
-        if (!q) {
-            p->st = G4_ERR_NOMEM;
-            return;
-        }
-        b->p = q;
-        b->cap = cap;
-    }
-    memcpy(b->p + b->n, s, n);
-    b->n += n;
-    b->p[b->n] = 0;
+    g4_strbuf_put(b, s, n);
+    if (b->oom) p->st = G4_ERR_NOMEM;
 }
 
 static void flush(P *p) {

@@ -5,37 +5,23 @@
  * dropped (the streaming API reports them as G4_OUT_ERROR events). */
 #include "tokenizer/outparse.h"
 
+#include "core/strbuf.h"
+
 #include <stdlib.h>
 #include <string.h>
 
-struct buf {
-    char *p;
-    size_t n, cap;
-};
 
 struct collect {
-    struct buf content, reasoning, args;
+    struct g4_strbuf content, reasoning, args;
     json_t *calls; /* array of tool_call objects */
     const char *finish;
     g4_status st;
 };
 
-static void col_add(struct collect *c, struct buf *b, const char *s, size_t n) {
+static void col_add(struct collect *c, struct g4_strbuf *b, const char *s, size_t n) {
     if (c->st != G4_OK) return;
-    if (b->n + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 64;
-        while (cap < b->n + n + 1) cap *= 2;
-        char *q = realloc(b->p, cap);
-        if (!q) {
-            c->st = G4_ERR_NOMEM;
-            return;
-        }
-        b->p = q;
-        b->cap = cap;
-    }
-    memcpy(b->p + b->n, s, n);
-    b->n += n;
-    b->p[b->n] = 0;
+    g4_strbuf_put(b, s, n);
+    if (b->oom) c->st = G4_ERR_NOMEM;
 }
 
 static void col_cb(void *user, const struct g4_outparse_event *ev) {

@@ -58,7 +58,16 @@ if "$G4" eval -m "$GGUF" $TH --ids "$T/ids.json" --out "$T/last.f32" > "$T/ev" 2
     sz=$(wc -c < "$T/all.f32")
     tail -c $((nv * 4)) "$T/all.f32" > "$T/all_last.f32"
     if [ "$sz" -eq $((n * nv * 4)) ]; then ok "eval-all-size ($n x $nv)"; else bad "eval-all-size ($sz)"; fi
-    if cmp -s "$T/all_last.f32" "$T/last.f32"; then ok eval-all-last-row; else bad eval-all-last-row; fi
+    # Not bitwise: the output matmul over all rows runs the GEMM tile, over
+    # the last row alone the dot path (another f32 summation order); a dot
+    # of length K=640 may then differ by ~K*eps relative: allow 1e-4 of max|logit|.
+    if python3 - "$T/all_last.f32" "$T/last.f32" <<'PY'
+import sys, numpy as np
+a, b = (np.fromfile(f, dtype='<f4') for f in sys.argv[1:3])
+tol = 1e-4 * max(1.0, float(np.abs(b).max()))
+sys.exit(0 if a.shape == b.shape and float(np.abs(a - b).max()) <= tol and a.argmax() == b.argmax() else 1)
+PY
+    then ok eval-all-last-row; else bad eval-all-last-row; fi
   else bad eval-all "$T/eve"; fi
 else bad eval "$T/eve"; fi
 

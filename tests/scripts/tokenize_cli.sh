@@ -43,15 +43,14 @@ else
   echo "FAIL tokenize_cli:gemma3-gguf-missing ($GGUF: run scripts/setup.sh)"
 fi
 
-# 2. Gemma 4 test tokenizer: a directory with tokenizer files only. (Its GGUF
-#    twin holds no model config, which g4_model_load wants from a GGUF even for
-#    tokenizer_only; test_tokenizer checks that GGUF through the library.)
+# 2. Gemma 4 test tokenizer: a directory with tokenizer files only, and its
+#    GGUF twin (vocab only, no model config: a tokenizer-only load needs none).
 cut -d'|' -f1 "$FIX/gemma4test_ids.txt" > "$T/idx"
 awk 'NR == FNR { want[$1 + 1] = 1; next } FNR in want' "$T/idx" "$FIX/corpus.jsonl" > "$T/g4.in"
 as_json 1 1 < "$FIX/gemma4test_ids.txt" > "$T/g4.want"
 as_json 2 1 < "$FIX/gemma4test_ids.txt" > "$T/g4u.want"
 as_json 3 1 < "$FIX/gemma4test_ids.txt" > "$T/g4g.want"
-for m in "$FIX/gemma4test"; do
+for m in "$FIX/gemma4test" "$FIX/gemma4test.gguf"; do
   name=$(basename "$m")
   uw="$T/g4u.want"; [ "$name" = gemma4test.gguf ] && uw="$T/g4g.want"
   if "$G4" tokenize -m "$m" --jsonl < "$T/g4.in" > "$T/out" 2> "$T/err" && cmp -s "$T/out" "$T/g4.want"; then

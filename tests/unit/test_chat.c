@@ -201,10 +201,10 @@ static void test_float_repr(void) {
         {1234.5, "1234.5"}, {9999999999999998.0, "9999999999999998.0"}, {1e22, "1e+22"},
     };
     for (size_t i = 0; i < G4_ARRAY_LEN(cases); i++) {
-        struct g4_cbuf b = {0};
+        struct g4_strbuf b = {0};
         g4_py_float(&b, cases[i].d);
         CHECKF(b.p && !strcmp(b.p, cases[i].s), "%.17g: got %s want %s", cases[i].d, b.p ? b.p : "", cases[i].s);
-        g4_cbuf_free(&b);
+        g4_strbuf_free(&b);
     }
 }
 

@@ -9,6 +9,7 @@
 #include "core/threadpool.h"
 #include "runtime/engine.h"
 
+#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,12 +49,16 @@ static void check_chunking(int features, struct g4_pool *pool) {
     run(&s.dec, 32, NTOK, pool, a); /* one chunk */
     run(&s.dec, 4, NTOK, pool, b);  /* engine splits into chunks of 4 */
     run(&s.dec, 4, 1, pool, c);     /* token by token */
-    /* Same f32 operations in the same order per row: differences can only
-     * come from a changed summation order in a kernel; allow 1e-5. */
-    float d1 = max_abs_diff(a, b, nl), d2 = max_abs_diff(a, c, nl);
-    CHECKF(d1 <= 1e-5f && d2 <= 1e-5f, "features %d: chunked %g, token-by-token %g", features, d1, d2);
+    /* Same f32 operations per row, but a matmul over several rows runs the
+     * prefill GEMM tile (FMA, its own summation order) and one row the dot
+     * path. Each dot of length K <= 64 then differs by at most ~K*eps of its
+     * magnitude; through 4 layers and the softcap that stays below
+     * 4 * 64 * eps ~ 3e-5 relative to the largest logit. */
     float amax = 0;
     for (size_t i = 0; i < nl; i++) amax = fmaxf(amax, fabsf(a[i]));
+    const float tol = 4 * 64 * FLT_EPSILON * fmaxf(amax, 1.0f);
+    float d1 = max_abs_diff(a, b, nl), d2 = max_abs_diff(a, c, nl);
+    CHECKF(d1 <= tol && d2 <= tol, "features %d: chunked %g, token-by-token %g (tol %g)", features, d1, d2, tol);
     CHECKF(amax > 1e-3f, "logits are all ~0");
     free(a);
     free(b);
