@@ -88,6 +88,17 @@ static int parse_stop(struct g4_oai_req *r, const json_t *body, struct g4_api_er
     return 0;
 }
 
+/* OpenAI's rule for function names: ^[a-zA-Z0-9_-]{1,64}$ (it also keeps
+ * names free of the Gemma 4 call syntax's delimiters). */
+static bool tool_name_ok(const char *s, size_t n) {
+    if (n < 1 || n > 64) return false;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-')) return false;
+    }
+    return true;
+}
+
 static int parse_logit_bias(struct g4_oai_req *r, const json_t *body, int32_t n_vocab, struct g4_api_error *e) {
     json_t *v = field(body, "logit_bias");
     if (!v) return 0;
@@ -131,6 +142,8 @@ static int parse_tools(struct g4_oai_req *r, const json_t *body, struct g4_api_e
             json_t *fn = json_object_get(f, "name");
             snprintf(name, sizeof name, "tools[%zu].function.name", i);
             if (!json_is_string(fn) || !json_string_length(fn)) return g4_api_bad(e, name, "'%s' must be a non-empty string", name);
+            if (!tool_name_ok(json_string_value(fn), json_string_length(fn)))
+                return g4_api_bad(e, name, "'%s' must be 1-64 characters of a-z, A-Z, 0-9, '_' and '-' (as OpenAI requires)", name);
             json_t *d = field(f, "description"), *p = field(f, "parameters");
             snprintf(name, sizeof name, "tools[%zu].function.description", i);
             if (d && !json_is_string(d)) return g4_api_bad(e, name, "'%s' must be a string", name);
