@@ -13,22 +13,8 @@ key="sk-g4-test-$$"
 "$G4" serve -m "$MODEL" --host 127.0.0.1 --port 0 --port-file "$dir/port" --api-key "$key" --alias g4-test \
   --ctx 2048 --parallel 4 --ping 1 --cors-origin http://allowed.test > "$dir/log" 2>&1 &
 pid=$!
-cleanup() {
-  if kill -0 "$pid" 2>/dev/null; then kill -TERM "$pid" 2>/dev/null; fi
-  i=0; while kill -0 "$pid" 2>/dev/null && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
-  kill -KILL "$pid" 2>/dev/null
-  rm -rf "$dir"
-}
-trap cleanup EXIT INT TERM
-i=0
-while [ ! -s "$dir/port" ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
-port=$(cat "$dir/port" 2>/dev/null)
-if [ -z "$port" ]; then echo "FAIL server:start"; cat "$dir/log"; exit 1; fi
-i=0
-until [ "$("$PY" -c "import urllib.request,sys
-try: print(urllib.request.urlopen('http://127.0.0.1:$port/health', timeout=2).status)
-except Exception as e: print(getattr(e, 'code', 0))" 2>/dev/null)" = 200 ] || [ $i -ge 120 ]; do sleep 0.5; i=$((i + 1)); done
-echo "PASS server:health-ready"
+tag=server
+. tests/server/serve_wait.sh
 G4_URL="http://127.0.0.1:$port" G4_KEY="$key" G4_MODEL=g4-test G4_PARALLEL=4 "$PY" tests/server/test_openai.py
 rc=$?
 kill -TERM "$pid"
