@@ -3,20 +3,28 @@
  * written by scripts/gen_llamacpp_reference.py, described in
  * docs/fixtures.md part B).
  * Both llama.cpp and our kernel table quantize activations to 8 bits inside
- * the quantized matmuls, but not bit-identically (llama.cpp also runs GELU
- * through an f16 table and keeps K/V in f16). On this small, sharp model that
- * noise alone moves logits by up to ~0.5: HF run on the dequantized weights
- * (exact f32) and llama.cpp disagree on 7.7% of teacher-forced top-1s, and
- * at position 0, where only matmuls differ, our top-64 logits are within
- * 0.12 of llama.cpp's. So:
- *   - teacher-forced top-1 over the first 1024 positions agrees on >= 90%,
- *     and never where llama.cpp's top-2 gap is >= NEAR_TIE (1.0: each of
- *     the two logits may move by the ~0.5-0.7 measured above);
+ * the quantized matmuls. On this small, sharp model a single activation that
+ * rounds to the other int8 step (an ulp of difference in a float sum is
+ * enough) moves logits by ~0.5, so top-1 agreement with llama.cpp is bounded
+ * by noise, not by correctness. Measured (docs/spec-notes.md item 12):
+ * llama.cpp with flash attention on vs the fixtures (flash attention off)
+ * agrees on 93.84% of teacher-forced top-1s and its greedy runs part at
+ * top-2 gaps of 0.01-0.15; g4 with its reference kernels vs g4 with AVX2
+ * (same integer products, other float summation order) agrees on 95.8%.
+ * tests/fixtures/llamacpp/self_agreement.json (scripts/gen_llamacpp_selfcheck.py)
+ * holds llama.cpp's self-agreement, and the thresholds come from it:
+ *   - teacher-forced top-1 over the first 1024 positions agrees at least as
+ *     often as llama.cpp agrees with itself, minus 2.5 points (the binomial
+ *     standard deviation of a ~6% disagreement rate over 1024 positions is
+ *     0.74 points: 3.4 sigma, so a kernel change that only reorders float
+ *     sums does not fail it by chance), and never where llama.cpp's top-2 gap is
+ *     >= NEAR_TIE (1.0: llama.cpp's own disagreements reach gaps of 0.45);
  *   - perplexity computed the llama-perplexity way (512-token windows, BOS
  *     first, second half scored) within 1% of llama.cpp's, on the first
  *     window (ppl_running of chunk 0) to keep the test short;
  *   - greedy continuations of 5 prompts (first 32 steps) identical up to a
- *     divergence at a near-tie.
+ *     divergence at a near-tie, and in total at least as many steps equal
+ *     as llama.cpp keeps equal with itself (flash attention on vs off).
  * And the exact path (f32_activations = 1) against HF transformers run on
  * the dequantized GGUF weights (tests/fixtures/hf_dequant/, written by
  * scripts/gen_hf_dequant_reference.py): top-1 equal at all 256 positions and
@@ -83,6 +91,9 @@ static g4_context *new_ctx(g4_model *m, int64_t n_ctx) {
     return c;
 }
 
+/* llama.cpp's agreement with itself (flash attention on vs off). */
+static json_t *self_agreement(void) { return load_json(fix_path("self_agreement.json")); }
+
 static long atol_pos(const char *s) { return strtol(s, NULL, 10); }
 
 static int argmax(const float *l, int V) {
@@ -145,7 +156,13 @@ static void test_teacher_forced(void) {
         if (verbose())
             printf("  teacher-forced: top-1 %zu/%zu (%.2f%%), %zu off a near-tie; ppl %.4f vs llama.cpp %.4f\n", agree, n,
                    100.0 * agree / n, bad, ppl, ref);
-        CHECKF(agree >= 0.90 * n, "top-1 agreement %zu/%zu", agree, n);
+        json_t *sa = self_agreement();
+        double floor_ = json_real_value(json_object_get(json_object_get(sa, "teacher"), "top1_agree_first_1024"));
+        CHECK(floor_ > 0.5);
+        if (verbose()) printf("  llama.cpp vs itself (flash attention on/off): %.2f%%\n", 100 * floor_);
+        CHECKF(agree >= (floor_ - 0.025) * n, "top-1 agreement %zu/%zu, llama.cpp vs itself %.2f%%", agree, n,
+               100 * floor_);
+        json_decref(sa);
         CHECKF(bad == 0, "%zu disagreements away from near-ties", bad);
         CHECKF(fabs(ppl / ref - 1) <= 0.01, "ppl %g vs llama.cpp %g", ppl, ref);
         free(lg);
@@ -214,6 +231,8 @@ static void test_greedy(void) {
         float *lg = malloc((size_t)V * 4);
         size_t ri;
         json_t *run;
+        size_t total_equal = 0, self_equal = 0;
+        json_t *sa = self_agreement();
         json_array_foreach(runs, ri, run) {
             size_t np, nt;
             int32_t *prompt = json_ids(json_object_get(run, "prompt_ids"), &np);
@@ -243,9 +262,18 @@ static void test_greedy(void) {
                     break;
                 }
             }
-            if (verbose()) printf("  greedy %s: %zu/%zu tokens equal\n", name ? name : "?", i, nt);
+            /* llama.cpp (flash attention on) kept the same tokens up to first_difference */
+            json_t *sr = json_array_get(json_object_get(sa, "greedy"), ri);
+            json_t *fd = json_object_get(sr, "first_difference");
+            size_t se = json_is_integer(fd) ? (size_t)json_integer_value(fd) : nt;
+            self_equal += se < nt ? se : nt;
+            total_equal += i;
+            if (verbose()) printf("  greedy %s: %zu/%zu tokens equal (llama.cpp vs itself: %zu)\n", name ? name : "?", i, nt, se < nt ? se : nt);
             free(prompt), free(want);
         }
+        CHECKF(self_equal > 0 && total_equal >= self_equal, "greedy: %zu steps equal, llama.cpp vs itself %zu",
+               total_equal, self_equal);
+        json_decref(sa);
         free(lg);
         g4_context_free(c);
     }
