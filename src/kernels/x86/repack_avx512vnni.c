@@ -10,7 +10,21 @@
  * Integer block products are exact; the float steps (scales, FMA order) are
  * those of the avx2 kernels, so results differ from the references only in
  * float accumulation order (test_kernels, packed runs). Compiled with the
- * AVX512VNNI flags; used only after cpuid reported AVX512F/BW/VL + VNNI. */
+ * AVX512VNNI flags; used only after cpuid reported AVX512F/BW/VL + VNNI.
+ * test_kernels fails if a layout's group size changes and these step aside.
+ *
+ * Measured (bench/kernels/bench_matvec.c, 1 thread, CPU time best of 7,
+ * AMD EPYC Zen 4 class, 2 shared vCPUs at load ~2-4), GMAC/s of the avx2
+ * packed kernels -> these:
+ *            N=2048 K=3840                 N=640 K=2048 (Gemma 3 270M down)
+ *            M=1           M=16            M=1           M=64
+ *   q4_0     44.6 -> 44.9  62.5 -> 60.4
+ *   q8_0     35.0 -> 52.1  40.2 -> 75.1    46.5 -> 50.0  61.7 -> 87.4
+ *   q4_K     64.7 -> 68.6  64.5 -> 107.4   64.7 -> 70.1  81.1 -> 107.1
+ *   q5_K     29.8 -> 45.1  47.0 -> 71.1
+ *   q6_K     31.9 -> 45.8  49.9 -> 66.9    31.0 -> 44.2  63.1 -> 78.4
+ * (q4_0's -8 offset costs a horizontal sum per block and column, which eats
+ * the gain.) */
 #include "kernels/kernels_impl.h"
 
 #include "kernels/x86/avx2_common.h"
