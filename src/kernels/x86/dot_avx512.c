@@ -11,12 +11,13 @@
  * CPU time best of 7, AMD EPYC Zen 4 class, 2 shared vCPUs at load ~5),
  * ms per matvec, avx2 -> avx512 -> avx512_vnni dot:
  *   q4_K 0.166 0.149 0.136   q5_K 0.201 0.182 0.163   q6_K 0.214 0.176 0.137
- *   iq4_xs 0.271 0.384 0.241 q8_0 0.176 0.185 0.171   q4_0 0.227 0.238 0.226
+ *   q8_0 0.176 0.185 0.171   q4_0 0.227 0.238 0.226
+ *   q5_0 (N=640 K=2048) 0.082 0.084 0.079
  *   (float weights, since dropped: bf16 0.211 0.178, f16 0.196 0.187)
  * (Zen 4 double-pumps zmm, so the 32-element types gain nothing; the
- * super-block types gain up to 1.55x with VNNI. Without VNNI, IQ4_XS pays
- * for the masked sign trick on zmm: Intel Skylake-X, the one CPU family that
- * gets this table as its best, was not available to measure.) */
+ * super-block types gain up to 1.55x with VNNI. Intel Skylake-X, the one
+ * CPU family that gets the non-VNNI table as its best, was not available to
+ * measure.) */
 #define G4X_VNNI 0
 #include "kernels/x86/dot_avx512.inc"
 
