@@ -3,7 +3,9 @@
 # `make SAN=1 test` does the same under ASan+UBSan in build-san/.
 # `make CC=clang` builds with clang. Sources are found by globbing, so a new
 # .c file under src/ or tools/g4/ needs no Makefile edit. Files named *_avx2.c,
-# *_avx512.c get their ISA flags; *_neon.c are built only on aarch64.
+# *_avx512.c, *_avx512vnni.c get their ISA flags and are built only on x86;
+# *_neon.c only on aarch64, *_dotprod_neon.c with +dotprod (each such file
+# runs only after the CPU check in src/kernels/kernels.c).
 
 CC      ?= cc
 SAN     ?= 0
@@ -26,13 +28,15 @@ CFLAGS  += -std=c11 -D_GNU_SOURCE $(OPT) -Wall -Wextra -Werror -Wshadow -Wno-unu
 LDLIBS  += $(PKGLIBS) -lm -pthread $(LDSAN)
 
 ISA_AVX2   := -mavx2 -mfma -mf16c
-ISA_AVX512 := -mavx512f -mavx512bw -mavx512vl -mavx512dq -mavx512vnni -mfma -mf16c
+ISA_AVX512 := -mavx2 -mfma -mf16c -mavx512f -mavx512bw -mavx512vl
+ISA_AVX512VNNI := $(ISA_AVX512) -mavx512vnni
+ISA_DOTPROD := -march=armv8.2-a+dotprod
 
 LIB_SRC := $(shell find src -name '*.c' | sort)
 ifneq ($(ARCH),aarch64)
   LIB_SRC := $(filter-out %_neon.c,$(LIB_SRC))
 else
-  LIB_SRC := $(filter-out %_avx2.c %_avx512.c,$(LIB_SRC))
+  LIB_SRC := $(filter-out %_avx2.c %_avx512.c %_avx512vnni.c,$(LIB_SRC))
 endif
 CLI_SRC  := $(shell find tools/g4 -name '*.c' | sort)
 TEST_SRC := $(shell find tests/unit -name 'test_*.c' | sort)
@@ -51,6 +55,12 @@ $(BUILD)/%_avx2.o: %_avx2.c
 $(BUILD)/%_avx512.o: %_avx512.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(ISA_AVX512) -c $< -o $@
+$(BUILD)/%_avx512vnni.o: %_avx512vnni.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(ISA_AVX512VNNI) -c $< -o $@
+$(BUILD)/%_dotprod_neon.o: %_dotprod_neon.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(ISA_DOTPROD) -c $< -o $@
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c $< -o $@

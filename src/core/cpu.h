@@ -1,7 +1,8 @@
 /* cpu.h — CPU feature detection, done once at start-up.
  * g4_cpu_features() reads cpuid (via the compiler's __builtin_cpu_supports on
- * x86) and returns a plain struct; it holds no state and is thread-safe.
- * On non-x86 hosts every x86 flag is false. */
+ * x86) or the kernel's HWCAP bits (getauxval on aarch64) and returns a plain
+ * struct; it holds no state and is thread-safe. Flags of the other
+ * architecture are false. */
 #ifndef G4_CORE_CPU_H
 #define G4_CORE_CPU_H
 
@@ -12,9 +13,11 @@ struct g4_cpu_features {
     bool fma;       /* FMA3 */
     bool f16c;      /* vcvtph2ps / vcvtps2ph */
     bool avx512f;   /* AVX-512 foundation */
-    bool avx512bw;
-    bool avx512vnni;
+    bool avx512bw;  /* byte/word ops (vpmaddubsw, vpabsb on zmm) */
+    bool avx512vl;  /* the AVX-512 forms on xmm/ymm */
+    bool avx512vnni;/* vpdpbusd */
     bool neon;      /* aarch64 Advanced SIMD (always true there) */
+    bool neon_dotprod; /* aarch64 SDOT/UDOT (ARMv8.2 dotprod, HWCAP_ASIMDDP) */
 };
 
 /* Features of the CPU this process runs on. */

@@ -60,12 +60,12 @@ void g4_kernels_fill_ref(struct g4_kernels *k) {
 static struct {
     struct g4_kernels ref;
 #if defined(__x86_64__) || defined(__i386__)
-    struct g4_kernels avx2;
+    struct g4_kernels avx2, avx512, avx512_vnni;
 #endif
 #if defined(__aarch64__)
-    struct g4_kernels neon;
+    struct g4_kernels neon, neon_dotprod;
 #endif
-    const struct g4_kernels *list[4];
+    const struct g4_kernels *list[8];
     int n_list;
     const struct g4_kernels *best;
 } tables;
@@ -75,14 +75,29 @@ static void tables_init(void) {
     g4_kernels_fill_ref(&tables.ref);
     tables.list[tables.n_list++] = &tables.ref;
     tables.best = &tables.ref;
+    const struct g4_cpu_features f = g4_cpu_features();
+    (void)f;
 #if defined(__x86_64__) || defined(__i386__)
-    struct g4_cpu_features f = g4_cpu_features();
     if (f.avx2 && f.fma && f.f16c) { /* Haswell / Zen 1 and later */
         tables.avx2 = tables.ref;
         tables.avx2.name = "avx2";
         g4_kernels_patch_avx2(&tables.avx2);
         tables.list[tables.n_list++] = &tables.avx2;
         tables.best = &tables.avx2;
+        if (f.avx512f && f.avx512bw && f.avx512vl) { /* Skylake-X, Ice Lake, Zen 4 and later */
+            tables.avx512 = tables.avx2;
+            tables.avx512.name = "avx512";
+            g4_kernels_patch_avx512(&tables.avx512);
+            tables.list[tables.n_list++] = &tables.avx512;
+            tables.best = &tables.avx512;
+            if (f.avx512vnni) { /* Cascade Lake, Ice Lake, Zen 4 and later */
+                tables.avx512_vnni = tables.avx512;
+                tables.avx512_vnni.name = "avx512_vnni";
+                g4_kernels_patch_avx512_vnni(&tables.avx512_vnni);
+                tables.list[tables.n_list++] = &tables.avx512_vnni;
+                tables.best = &tables.avx512_vnni;
+            }
+        }
     }
 #endif
 #if defined(__aarch64__) /* Advanced SIMD is part of the aarch64 base ISA */
@@ -91,6 +106,13 @@ static void tables_init(void) {
     g4_kernels_patch_neon(&tables.neon);
     tables.list[tables.n_list++] = &tables.neon;
     tables.best = &tables.neon;
+    if (f.neon_dotprod) { /* ARMv8.2 dotprod: Cortex-A55/A76, Neoverse N1, Apple M1 and later */
+        tables.neon_dotprod = tables.neon;
+        tables.neon_dotprod.name = "neon_dotprod";
+        g4_kernels_patch_neon_dotprod(&tables.neon_dotprod);
+        tables.list[tables.n_list++] = &tables.neon_dotprod;
+        tables.best = &tables.neon_dotprod;
+    }
 #endif
     const char *env = getenv("G4_KERNELS");
     if (env && *env) {

@@ -2,11 +2,13 @@
  * float32 ops of a Gemma decoder (norm, rope, softmax, gelu, attention ...).
  *
  * One `struct g4_kernels` per instruction set. "ref" holds the scalar
- * references (src/kernels/ref/); an ISA table ("avx2", src/kernels/x86/) is a
- * copy of "ref" with some entries replaced. g4_kernels() returns the best
- * table the CPU supports, chosen once at first use (cpuid); environment
- * variable G4_KERNELS=ref (or =avx2, =neon) forces a table. Tables are immutable
- * after that and safe to use from any thread.
+ * references (src/kernels/ref/); an ISA table is a copy of a lesser one with
+ * some entries replaced: ref -> "avx2" -> "avx512" -> "avx512_vnni"
+ * (src/kernels/x86/), ref -> "neon" -> "neon_dotprod" (src/kernels/arm/).
+ * g4_kernels() returns the best table the CPU supports, chosen once at first
+ * use (cpuid on x86, HWCAP on aarch64); environment variable G4_KERNELS=ref
+ * (or any table name above) forces a table. Tables are immutable after that
+ * and safe to use from any thread.
  *
  * Conventions: activations are float32 and contiguous; weights are rows of K
  * elements of any g4_type (ne[0] = K innermost), as stored in GGUF. A weight
@@ -176,7 +178,7 @@ struct g4_kernels {
 /* The table for this CPU (best variant, or the one named by G4_KERNELS).
  * Chosen on first call; never NULL. Thread-safe. */
 const struct g4_kernels *g4_kernels(void);
-/* The table named `name` ("ref", "avx2") if built in and supported by this
+/* The table named `name` ("ref", "avx2", ...) if built in and supported by this
  * CPU, else NULL. Thread-safe. */
 const struct g4_kernels *g4_kernels_get(const char *name);
 /* Fills out[] with every table this CPU supports, "ref" first; returns the

@@ -59,10 +59,19 @@ void g4_kernels_fill_ref(struct g4_kernels *k);
 #if defined(__x86_64__) || defined(__i386__)
 /* Replaces entries of `k` (a copy of ref) with AVX2+FMA+F16C versions. */
 void g4_kernels_patch_avx2(struct g4_kernels *k);
+/* Replaces the dots of `k` (a copy of avx2) with AVX512F/BW/VL versions
+ * (x86/dot_avx512.c). */
+void g4_kernels_patch_avx512(struct g4_kernels *k);
+/* Replaces the integer dots of `k` (a copy of avx512) with AVX512-VNNI
+ * versions (x86/dot_avx512vnni.c). */
+void g4_kernels_patch_avx512_vnni(struct g4_kernels *k);
 #endif
 #if defined(__aarch64__)
 /* Replaces entries of `k` (a copy of ref) with NEON versions (arm/dot_neon.c). */
 void g4_kernels_patch_neon(struct g4_kernels *k);
+/* Replaces the integer dots of `k` (a copy of neon) with SDOT versions
+ * (arm/dot_dotprod_neon.c, ARMv8.2 dotprod). */
+void g4_kernels_patch_neon_dotprod(struct g4_kernels *k);
 #endif
 
 #endif

@@ -11,6 +11,7 @@
  * Tolerances are derived from the data, not guessed: a result formed by r
  * float roundings of terms whose magnitudes sum to S is within r*u*S of the
  * exact value (u = 2^-24; standard recursive-summation bound). See tol_dot(). */
+#include "core/cpu.h"
 #include "core/fp16.h"
 #include "core/threadpool.h"
 #include "io/gguf.h"
@@ -129,14 +130,14 @@ struct mm_case {
 };
 
 static const struct mm_case mm_cases[] = {
-    {G4_TYPE_F32, 1}, {G4_TYPE_F32, 7}, {G4_TYPE_F32, 300},
-    {G4_TYPE_F16, 5}, {G4_TYPE_F16, 33}, {G4_TYPE_F16, 520},
-    {G4_TYPE_BF16, 3}, {G4_TYPE_BF16, 129}, {G4_TYPE_BF16, 600},
-    {G4_TYPE_Q4_0, 32}, {G4_TYPE_Q4_0, 288}, {G4_TYPE_Q4_0, 800},
+    {G4_TYPE_F32, 1}, {G4_TYPE_F32, 7}, {G4_TYPE_F32, 300}, {G4_TYPE_F32, 80},
+    {G4_TYPE_F16, 5}, {G4_TYPE_F16, 33}, {G4_TYPE_F16, 520}, {G4_TYPE_F16, 64},
+    {G4_TYPE_BF16, 3}, {G4_TYPE_BF16, 129}, {G4_TYPE_BF16, 600}, {G4_TYPE_BF16, 17},
+    {G4_TYPE_Q4_0, 32}, {G4_TYPE_Q4_0, 96}, {G4_TYPE_Q4_0, 288}, {G4_TYPE_Q4_0, 800},
     {G4_TYPE_Q4_1, 96}, {G4_TYPE_Q4_1, 288},
     {G4_TYPE_Q5_0, 64}, {G4_TYPE_Q5_0, 288},
     {G4_TYPE_Q5_1, 96}, {G4_TYPE_Q5_1, 320},
-    {G4_TYPE_Q8_0, 32}, {G4_TYPE_Q8_0, 288}, {G4_TYPE_Q8_0, 800},
+    {G4_TYPE_Q8_0, 32}, {G4_TYPE_Q8_0, 64}, {G4_TYPE_Q8_0, 224}, {G4_TYPE_Q8_0, 288}, {G4_TYPE_Q8_0, 800},
     {G4_TYPE_IQ4_NL, 96}, {G4_TYPE_IQ4_NL, 544},
     {G4_TYPE_Q4_K, 256}, {G4_TYPE_Q4_K, 768},
     {G4_TYPE_Q5_K, 256}, {G4_TYPE_Q5_K, 512},
@@ -378,13 +379,117 @@ static void test_matmul_check_rejects(void) {
     CHECK(g4_matmul_check(kt, &a, 1000, &err) != G4_OK); /* K % 256 */
 }
 
+/* Every ISA table the CPU supports is built and listed (so the tests below
+ * run it); one it does not support is absent, and says so on stderr
+ * ("skipped: no avx512") rather than passing silently. G4_KERNELS=name must
+ * select that table (tests/scripts/cross_arm.sh and kernels_isa.sh run this
+ * binary with it set). */
+static void expect_table(const char *name, bool supported, const char *why) {
+    const struct g4_kernels *k = g4_kernels_get(name);
+    if (supported)
+        CHECKF(k != NULL && strcmp(k->name, name) == 0, "table %s missing on a CPU that supports it", name);
+    else {
+        CHECKF(k == NULL, "table %s listed on a CPU without %s", name, why);
+        fprintf(stderr, "test_kernels: %s table skipped: no %s on this CPU\n", name, why);
+    }
+}
+
 static void test_dispatch(void) {
     const struct g4_kernels *best = g4_kernels();
     CHECK(best != NULL);
     CHECK(g4_kernels_get("ref") != NULL);
     CHECK(g4_kernels_get("nope") == NULL);
+    const struct g4_cpu_features f = g4_cpu_features();
+    (void)f;
+#if defined(__x86_64__) || defined(__i386__)
+    const bool avx2 = f.avx2 && f.fma && f.f16c, avx512 = avx2 && f.avx512f && f.avx512bw && f.avx512vl;
+    expect_table("avx2", avx2, "avx2");
+    expect_table("avx512", avx512, "avx512");
+    expect_table("avx512_vnni", avx512 && f.avx512vnni, "avx512_vnni");
+    const struct g4_kernels *v = g4_kernels_get("avx512_vnni"), *a2 = g4_kernels_get("avx2");
+    if (v && a2) /* repack_avx512vnni.c reads avx2's layouts and steps aside if their group size changes */
+        for (uint32_t t = 0; t < G4_TYPE_COUNT; t++)
+            if (t == G4_TYPE_Q4_0 || t == G4_TYPE_Q8_0 || t == G4_TYPE_Q4_K || t == G4_TYPE_Q5_K || t == G4_TYPE_Q6_K)
+                CHECKF(v->type[t].matmul_packed && v->type[t].matmul_packed != a2->type[t].matmul_packed,
+                       "avx512_vnni has no VNNI packed matmul for %s (avx2 layout changed?)", g4_type_name(t));
+#elif defined(__aarch64__)
+    expect_table("neon", true, "neon");
+    expect_table("neon_dotprod", f.neon_dotprod, "dotprod");
+#endif
     const char *env = getenv("G4_KERNELS");
-    if (env && strcmp(env, "ref") == 0) CHECK(strcmp(best->name, "ref") == 0);
+    if (env && g4_kernels_get(env)) CHECKF(strcmp(best->name, env) == 0, "G4_KERNELS=%s chose %s", env, best->name);
+    if (!env || !*env) { /* the best table is the last listed (each extends the one before) */
+        const struct g4_kernels *ks[8];
+        const int nk = g4_kernels_list(ks, 8);
+        CHECK(nk >= 1 && best == ks[nk - 1]);
+    }
+}
+
+/* Each table's vec_dot for every type it has one for, called directly on
+ * one row of 1..9, 13 and 40 blocks (the SIMD loops' main, pair and lone
+ * block paths), weights at a 2-byte (F32: 4) offset from malloc's
+ * alignment in a buffer of exactly the row's size, activations quantized
+ * by the reference quantizer, result slot pre-filled with NaN. Compared
+ * with the double oracle (dequantized weights . the activations the
+ * kernel saw) at the matmul bound, and with the reference kernel. */
+static void test_vec_dot_direct(void) {
+    static const uint32_t types[] = {G4_TYPE_F32,  G4_TYPE_F16,    G4_TYPE_BF16, G4_TYPE_Q4_0, G4_TYPE_Q4_1,
+                                     G4_TYPE_Q5_0, G4_TYPE_Q5_1,   G4_TYPE_Q8_0, G4_TYPE_IQ4_NL, G4_TYPE_Q4_K,
+                                     G4_TYPE_Q5_K, G4_TYPE_Q6_K,   G4_TYPE_IQ4_XS, G4_TYPE_Q2_K, G4_TYPE_Q3_K};
+    static const int64_t nblocks[] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 13, 40};
+    const struct g4_kernels *ks[8];
+    const int nk = g4_kernels_list(ks, 8);
+    const struct g4_kernels *ref = ks[0];
+    int n_checked = 0;
+    for (size_t ti = 0; ti < G4_ARRAY_LEN(types); ti++) {
+        const uint32_t type = types[ti];
+        const struct g4_type_traits *tr = g4_type_traits(type);
+        const uint32_t at = ref->type[type].vec_dot_type;
+        const int64_t bs = at == G4_TYPE_F32 ? (tr->blck > 1 ? tr->blck : 16) : G4_MAX((int64_t)tr->blck, at == G4_TYPE_Q8_K ? 256 : 32);
+        for (size_t bi = 0; bi < G4_ARRAY_LEN(nblocks); bi++) {
+            const int64_t K = nblocks[bi] * bs + (at == G4_TYPE_F32 && bi % 2 ? 3 : 0); /* float rows: odd tails */
+            uint64_t rb = 0, xrb = 0;
+            CHECK(g4_row_bytes(type, (uint64_t)K, &rb));
+            const size_t off = type == G4_TYPE_F32 ? 4 : 2;
+            uint8_t *wbuf = malloc(rb + off), *w = wbuf + off;
+            fill_weights(type, w, 1, K, rb);
+            float *x = malloc(sizeof(float) * (size_t)K), *xs = malloc(sizeof(float) * (size_t)K);
+            float *wd = malloc(sizeof(float) * (size_t)K), *mo = calloc((size_t)K, sizeof(float));
+            fill_act(x, K, 1.0f);
+            void *xq = x;
+            if (at != G4_TYPE_F32) {
+                CHECK(g4_row_bytes(at, (uint64_t)K, &xrb));
+                xq = malloc(xrb);
+                ref->quantize_row[at](x, xq, K);
+            }
+            act_seen(at, xq, x, K, xs);
+            CHECK(g4_dequantize(type, w, wd, K));
+            if (has_min(type)) min_offsets(type, w, K, mo);
+            double exact = 0, S = 0;
+            for (int64_t k = 0; k < K; k++) {
+                exact += (double)wd[k] * xs[k];
+                S += (fabs(wd[k]) + 2.0 * fabs(mo[k])) * fabs(xs[k]);
+            }
+            /* roundings: one per element (float) or block, + 8 for the block scale
+               product, int -> float, and a 16-lane horizontal sum (4 levels) */
+            const double tol = tol_dot((at == G4_TYPE_F32 ? (double)K : (double)(K / tr->blck)) + 8.0, S);
+            float want = NAN;
+            ref->type[type].vec_dot(K, &want, w, xq);
+            CHECKF(fabs(want - exact) <= tol, "ref %s K=%lld: %.9g vs exact %.9g", tr->name, (long long)K, want, exact);
+            for (int t = 1; t < nk; t++) {
+                if (!ks[t]->type[type].vec_dot || ks[t]->type[type].vec_dot_type != at) continue;
+                float got = NAN;
+                ks[t]->type[type].vec_dot(K, &got, w, xq);
+                n_checked++;
+                CHECKF(fabs(got - exact) <= tol && fabs(got - want) <= 2 * tol,
+                       "%s %s K=%lld: %.9g, exact %.9g, ref %.9g (tol %.3g)", ks[t]->name, tr->name, (long long)K, got,
+                       exact, want, tol);
+            }
+            if (xq != x) free(xq);
+            free(wbuf); free(x); free(xs); free(wd); free(mo);
+        }
+    }
+    CHECK(nk == 1 || n_checked > 0);
 }
 
 /* ---- float32 ops ---- */
@@ -826,6 +931,7 @@ static void test_embed_row(void) {
 int main(void) {
     RUN(test_dispatch);
     RUN(test_matmul_check_rejects);
+    RUN(test_vec_dot_direct);
     RUN(test_matmul_all_types);
     RUN(test_matmul_real_gguf);
     RUN(test_matmul_tile_hook);
