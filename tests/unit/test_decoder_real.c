@@ -23,8 +23,9 @@
  *     first, second half scored) within 1% of llama.cpp's, on the first
  *     window (ppl_running of chunk 0) to keep the test short;
  *   - greedy continuations of 5 prompts (first 32 steps) identical up to a
- *     divergence at a near-tie, and in total at least as many steps equal
- *     as llama.cpp keeps equal with itself (flash attention on vs off).
+ *     divergence at a near-tie, and in total at least 3/4 as many steps
+ *     equal as llama.cpp keeps equal with itself (flash attention on vs off:
+ *     90 of 153; g4 keeps 96-116 depending on the kernel table).
  * And the exact path (f32_activations = 1) against HF transformers run on
  * the dequantized GGUF weights (tests/fixtures/hf_dequant/, written by
  * scripts/gen_hf_dequant_reference.py): top-1 equal at all 256 positions and
@@ -271,7 +272,9 @@ static void test_greedy(void) {
             if (verbose()) printf("  greedy %s: %zu/%zu tokens equal (llama.cpp vs itself: %zu)\n", name ? name : "?", i, nt, se < nt ? se : nt);
             free(prompt), free(want);
         }
-        CHECKF(self_equal > 0 && total_equal >= self_equal, "greedy: %zu steps equal, llama.cpp vs itself %zu",
+        /* One flip at a near-tie ends a prompt's count (up to 26 steps at once), so only a gross
+           shortfall says something: at least 3/4 of what llama.cpp keeps with itself. */
+        CHECKF(self_equal > 0 && 4 * total_equal >= 3 * self_equal, "greedy: %zu steps equal, llama.cpp vs itself %zu",
                total_equal, self_equal);
         json_decref(sa);
         free(lg);
