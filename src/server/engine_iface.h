@@ -53,6 +53,8 @@ struct g4_gen_req {
     size_t n_prompt;
     struct g4_sampler_params sp;     /* sp.logit_bias points into `bias` */
     struct g4_logit_bias *bias;      /* owned */
+    int32_t ban[4];                  /* token ids never sampled (sp.suppress_tokens points here): the
+                                      * tool-call markup when tool_choice is none */
     char **stop;                     /* owned, n_stop strings */
     int n_stop;
     int64_t max_tokens;              /* > 0 */

@@ -324,6 +324,22 @@ static int setup_req(struct g4_gen_req *q, struct g4_oai_req *r, const g4_model 
     return 0;
 }
 
+/* tool_choice "none" (or no tools) on a Gemma 4 chat: the model must not
+ * call, so the tokens that frame a call are banned at sampling time (the
+ * sampler's suppress list: -inf before bias, penalties and sampling), not
+ * merely left unparsed. An unframed `call:` after <channel|> stays content,
+ * since the parser only recognizes it while tools are enabled. */
+static void ban_tool_calls(struct g4_gen_req *q, const g4_model *m, int32_t n_vocab) {
+    static const char *const marks[] = {"<|tool_call>", "<tool_call|>"};
+    int n = 0;
+    for (size_t i = 0; i < G4_ARRAY_LEN(marks); i++) {
+        int32_t id = g4_tokenizer_find(m->tok, marks[i], strlen(marks[i]));
+        if (id >= 0 && id < n_vocab) q->ban[n++] = id;
+    }
+    q->sp.suppress_tokens = q->ban;
+    q->sp.n_suppress = n;
+}
+
 /* Structured output: response_format json_object / json_schema, or
  * tool_choice required / named (Gemma 4 tool-call grammar). */
 static int compile_grammar(struct g4_gen_req *q, const struct g4_oai_req *r, struct g4_api_error *e) {
@@ -426,6 +442,7 @@ static struct MHD_Response *handle(struct g4_http_req *hr, enum g4_oai_kind kind
     }
     if ((st = setup_req(q, &r, s->model, s->n_ctx, &e))) goto fail_engine_ref;
     if ((st = compile_grammar(q, &r, &e))) goto fail_engine_ref;
+    if (kind == G4_OAI_CHAT && gemma4 && !tools_on) ban_tool_calls(q, s->model, s->n_vocab);
     if (kind == G4_OAI_CHAT) {
         struct g4_outparse_opts po = {.tools_enabled = tools_on && gemma4};
         if (getrandom(&po.id_seed, sizeof po.id_seed, 0) != (ssize_t)sizeof po.id_seed) po.id_seed = (uint64_t)time(NULL);

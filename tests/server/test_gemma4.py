@@ -337,11 +337,46 @@ def t_auto_and_none():
             check("tool-choice-auto", False, f"seed {seed}: {c}")
             return
     check("tool-choice-auto", True)
-    r = client.chat.completions.create(model=MODEL, messages=ASK, tools=TOOLS, tool_choice="none", max_tokens=24,
-                                       seed=1)
+    # tool_choice none forbids a call at sampling time: <|tool_call> is banned
+    # even when a logit bias of +100 makes it the only likely token (without
+    # the ban every sampled token would be <|tool_call>), with or without tools
+    tc_id = tool_call_id()
+    for seed, tools in ((1, TOOLS), (2, None)):
+        extra = {"tools": TOOLS, "tool_choice": "none"} if tools else {}
+        r = client.chat.completions.create(model=MODEL, messages=ASK, max_tokens=24, seed=seed,
+                                           logit_bias={str(tc_id): 100}, logprobs=True, **extra)
+        c = r.choices[0]
+        ids_ok = all(e.token != "<|tool_call>" for e in (c.logprobs.content or []))
+        if not (not c.message.tool_calls and c.finish_reason in ("stop", "length") and ids_ok
+                and no_markup(c.message.content)):
+            check("tool-choice-none", False, f"tools={bool(tools)}: {c}")
+            return
+    check("tool-choice-none", True)
+    # streamed too
+    stream = client.chat.completions.create(model=MODEL, messages=ASK, tools=TOOLS, tool_choice="none", max_tokens=16,
+                                            seed=3, stream=True, logit_bias={str(tc_id): 100})
+    ct, calls = "", False
+    for ch in stream:
+        if ch.choices:
+            ct += ch.choices[0].delta.content or ""
+            calls |= bool(ch.choices[0].delta.tool_calls)
+    check("tool-choice-none-stream", not calls and no_markup(ct), repr(ct))
+    # the same bias with tool_choice auto does produce a call frame: the check above can fail
+    r = client.chat.completions.create(model=MODEL, messages=ASK, tools=TOOLS, max_tokens=8, seed=1,
+                                       logit_bias={str(tc_id): 100}, logprobs=True)
     c = r.choices[0]
-    check("tool-choice-none", not c.message.tool_calls and c.finish_reason in ("stop", "length")
-          and no_markup(c.message.content), str(c))
+    check("tool-choice-auto-biased", any(e.token == "<|tool_call>" for e in (c.logprobs.content or [])), str(c))
+
+
+def tool_call_id():
+    """Token id of <|tool_call> from the server's /tokenize (special strings parsed)."""
+    req = urllib.request.Request(URL + "/tokenize", method="POST", headers={
+        "Content-Type": "application/json", "Authorization": "Bearer " + KEY},
+        data=json.dumps({"content": "<|tool_call>", "parse_special": True}).encode())
+    with urllib.request.urlopen(req, timeout=30) as r:
+        toks = json.loads(r.read())["tokens"]
+    assert len(toks) == 1, toks
+    return toks[0]
 
 
 def t_errors():
