@@ -274,6 +274,24 @@ def t_json_schema():
     except (TypeError, ValueError):
         ok = False
     check("json-object-valid", ok, f"{c.finish_reason} {c.message.content!r}")
+    # unbounded numbers end: integer and fraction digits are capped at 16 and
+    # exponent digits at 3, so even a random model closes the object well
+    # within max_tokens (before the caps it wrote digits until max_tokens)
+    schema = {"type": "object", "properties": {"n": {"type": "integer"}, "x": {"type": "number"}},
+              "required": ["n", "x"], "additionalProperties": False}
+    for seed in range(3):
+        r = client.chat.completions.create(
+            model=MODEL, max_tokens=300, seed=seed, messages=[{"role": "user", "content": "Two numbers."}],
+            response_format={"type": "json_schema", "json_schema": {"name": "nums", "strict": True, "schema": schema}})
+        c = r.choices[0]
+        try:
+            ok = c.finish_reason == "stop" and validate(json.loads(c.message.content), schema)
+        except (TypeError, ValueError):
+            ok = False
+        if not ok:
+            check("json-schema-unbounded-numbers-end", False, f"seed {seed}: {c.finish_reason} {c.message.content!r}")
+            return
+    check("json-schema-unbounded-numbers-end", True)
 
 
 def no_markup(s):
@@ -407,6 +425,8 @@ def t_errors():
         pm = err.get("param") or ""
         check(f"400-{param}", st == 400 and err.get("type") == "invalid_request_error"
               and (pm == param or pm.startswith(param)), f"{st} {b[:200]!r}")
+        if "pattern" in json.dumps(extra):  # the unsupported keyword is named, with its path
+            check("400-names-unsupported-keyword", "pattern at /" in (err.get("message") or ""), str(err))
     # the SDK maps them to BadRequestError
     try:
         client.chat.completions.create(model=MODEL, messages=ASK, tools=TOOLS,
