@@ -6,16 +6,21 @@
  * (or to the nearest checkpoint, see runtime/prefix.h) and the rest is
  * prefilled on its own in n_batch chunks (checking cancellation between
  * chunks). Then every active slot's next token is evaluated in ONE batched
- * forward (g4_batch_step), and each slot samples from its row. Generated ids are detokenized incrementally: ids
- * are held back while their text ends in an incomplete UTF-8 sequence
- * (U+FFFD from byte fallback), then stop strings are matched on the text
+ * forward (g4_batch_step), and each slot samples from its row. Generated ids
+ * are detokenized incrementally (detok.h: byte-fallback runs are held until
+ * they form whole characters), then stop strings are matched on the text
  * not yet sent, and only text that cannot start a stop string is emitted.
+ * The token loop allocates nothing: sampler, grammar mask, detokenizer and
+ * hold buffers are allocated at start-up or when a request starts, and the
+ * text goes into the request's preallocated channel (engine_iface.h); no
+ * I/O, logging or JSON happens here (the HTTP threads format).
  * A request with a grammar (response_format, forced tool calls) has every
  * token the grammar cannot take masked to -inf before sampling; end tokens
  * are allowed only once the grammar's sentence is complete. */
 #include "server/engine_loop.h"
 
 #include "api/model_impl.h"
+#include "server/openai_req.h"
 #include "core/log.h"
 #include "core/threadpool.h"
 #include "model/weights.h"
@@ -84,20 +89,6 @@ static void fail_req(struct g4_gen_req *r, int status, const char *type, const c
     g4_gen_req_finish(r, G4_FINISH_ERROR, &e);
 }
 
-/* Text of pending ids if it is complete UTF-8 (no trailing replacement
- * character), else NULL with *hold set. */
-static char *decode_ready(struct g4_engine_thread *et, const int32_t *ids, size_t n, bool keep_special, bool force,
-                          size_t *len) {
-    char *s = NULL;
-    g4_error err;
-    if (g4_tokenizer_decode(et->model->tok, ids, n, !keep_special, &s, len, &err) != G4_OK) return NULL;
-    if (!force && *len >= 3 && !memcmp(s + *len - 3, "\xEF\xBF\xBD", 3)) {
-        free(s);
-        return NULL;
-    }
-    return s;
-}
-
 /* Log-softmax of the raw logits at `tok` and the n most likely tokens. */
 static void token_logprob(const float *l, int32_t n_vocab, int32_t tok, int n, struct g4_tok_lp *o) {
     float mx = -INFINITY;
@@ -131,7 +122,6 @@ static void slot_free_req(struct g4_slot *s) {
     s->stop = NULL;
     s->smp = NULL;
     s->hold_len = 0;
-    s->n_pend = 0;
     s->r = NULL;
     s->decoding = false;
 }
@@ -204,35 +194,14 @@ static bool slot_token(struct g4_engine_thread *et, struct g4_slot *s, float *lo
         g4_gen_req_emit_lp(r, &rec);
     }
     g4_sampler_accept(s->smp, tok);
-    s->pend[s->n_pend++] = tok;
-    size_t tl = 0;
-    char *t = decode_ready(et, s->pend, s->n_pend, r->keep_special, s->n_pend == G4_ARRAY_LEN(s->pend), &tl);
+    /* hold_len < the longest stop string (<= G4_OAI_MAX_STOP_LEN) after every
+     * scan, and hold_cap leaves room for one token's text on top */
+    s->hold_len += g4_detok_add(&s->dt, tok, s->hold + s->hold_len);
     bool matched = false;
-    if (t) {
-        s->n_pend = 0;
-        if (s->hold_len + tl + 1 > s->hold_cap) {
-            size_t cap = G4_MAX(s->hold_cap * 2, s->hold_len + tl + 1);
-            char *nh = realloc(s->hold, cap);
-            if (!nh) {
-                free(t);
-                fail_req(r, 500, "server_error", "out of memory");
-                s->fin = G4_FINISH_ERROR;
-                return false;
-            }
-            s->hold = nh;
-            s->hold_cap = cap;
-        }
-        memcpy(s->hold + s->hold_len, t, tl);
-        s->hold_len += tl;
-        free(t);
-        size_t safe = g4_stop_scan(s->stop, s->hold, s->hold_len, &matched);
-        g4_gen_req_emit(r, s->hold, safe);
-        if (matched) s->hold_len = 0;
-        else memmove(s->hold, s->hold + safe, s->hold_len - safe), s->hold_len -= safe;
-    }
-    pthread_mutex_lock(&r->mu);
-    r->n_generated = s->n_gen;
-    pthread_mutex_unlock(&r->mu);
+    size_t safe = g4_stop_scan(s->stop, s->hold, s->hold_len, &matched);
+    g4_gen_req_emit(r, s->hold, safe, s->n_gen);
+    if (matched) s->hold_len = 0;
+    else memmove(s->hold, s->hold + safe, s->hold_len - safe), s->hold_len -= safe;
     if (matched) {
         s->fin = G4_FINISH_STOP;
         return false;
@@ -252,27 +221,16 @@ static void slot_end(struct g4_engine_thread *et, struct g4_slot *s) {
     enum g4_gen_finish fin = s->fin;
     if (fin != G4_FINISH_ERROR) {
         if (fin != G4_FINISH_CANCELLED) {
-            /* flush held-back ids and text (no stop string can complete now) */
-            size_t tl = 0;
-            char *t = s->n_pend ? decode_ready(et, s->pend, s->n_pend, r->keep_special, true, &tl) : NULL;
-            if (t) {
+            /* flush an open byte run and the held text (no stop string can complete later) */
+            size_t tl = g4_detok_flush(&s->dt, s->hold + s->hold_len);
+            if (tl) {
                 bool matched = false;
-                char *nh = realloc(s->hold, s->hold_len + tl + 1);
-                if (nh) {
-                    s->hold = nh;
-                    s->hold_cap = s->hold_len + tl + 1;
-                    memcpy(s->hold + s->hold_len, t, tl);
-                    s->hold_len += tl;
-                    size_t safe = g4_stop_scan(s->stop, s->hold, s->hold_len, &matched);
-                    if (matched) s->hold_len = safe, fin = G4_FINISH_STOP;
-                }
-                free(t);
+                s->hold_len += tl;
+                size_t safe = g4_stop_scan(s->stop, s->hold, s->hold_len, &matched);
+                if (matched) s->hold_len = safe, fin = G4_FINISH_STOP;
             }
-            g4_gen_req_emit(r, s->hold, s->hold_len);
         }
-        pthread_mutex_lock(&r->mu);
-        r->n_generated = s->n_gen;
-        pthread_mutex_unlock(&r->mu);
+        g4_gen_req_emit(r, s->hold, fin == G4_FINISH_CANCELLED ? 0 : s->hold_len, s->n_gen);
         g4_gen_req_finish(r, fin, NULL);
     }
     atomic_fetch_add(&et->metrics->gen_tokens, s->n_gen);
@@ -317,6 +275,13 @@ static bool slot_start(struct g4_engine_thread *et, struct g4_slot *s, struct g4
         s->fin = G4_FINISH_ERROR;
         return false;
     }
+    for (int i = 0; i < r->n_stop; i++)
+        if (strlen(r->stop[i]) > G4_OAI_MAX_STOP_LEN) { /* the hold buffer is sized for this */
+            fail_req(r, 400, "invalid_request_error", "a stop string is too long");
+            s->fin = G4_FINISH_ERROR;
+            return false;
+        }
+    g4_detok_init(&s->dt, et->model->tok, r->keep_special);
     if (g4_sampler_init(&s->smp, et->n_vocab, &r->sp, &err) != G4_OK ||
         g4_stop_init(&s->stop, (const char *const *)r->stop, r->n_stop, NULL, 0, &err) != G4_OK) {
         struct g4_api_error e;
@@ -441,11 +406,13 @@ g4_status g4_engine_thread_start(struct g4_engine_thread *et, const g4_model *m,
         return g4_fail(err, G4_ERR_NOMEM, "serve: out of memory");
     }
     et->n_slots = parallel;
+    et->hold_cap = G4_OAI_MAX_STOP_LEN + g4_detok_max_add(m->tok) + 16;
     for (int i = 0; i < parallel && st == G4_OK; i++) {
         struct g4_slot *s = &et->slots[i];
         st = g4_engine_init(&s->eng, &et->dec, et->n_ctx, et->n_batch, et->pool, err);
         if (st == G4_OK) st = g4_prefix_init(&s->pc, &s->eng, G4_PREFIX_EVERY, G4_PREFIX_MAX_CKPT, err);
-        if (st == G4_OK && !(s->logits = malloc((size_t)et->n_vocab * sizeof(float))))
+        if (st == G4_OK && (!(s->logits = malloc((size_t)et->n_vocab * sizeof(float))) ||
+                            !(s->hold = malloc(et->hold_cap))))
             st = g4_fail(err, G4_ERR_NOMEM, "serve: out of memory");
     }
     if (st == G4_OK) st = g4_batch_init(&et->batch, &et->dec, parallel, g4_kvcache_max_cap(&et->slots[0].eng.kv),

@@ -13,6 +13,7 @@
 #include "runtime/batch.h"
 #include "runtime/prefix.h"
 #include "runtime/stop.h"
+#include "server/detok.h"
 #include "server/engine_iface.h"
 #include "server/metrics.h"
 
@@ -30,10 +31,9 @@ struct g4_slot {
     struct g4_sampler *smp;
     struct g4_stop *stop;
     struct g4_grammar_state *gs;
-    char *hold;                    /* text held back for stop strings */
-    size_t hold_len, hold_cap;
-    int32_t pend[8];               /* ids held back for incomplete UTF-8 */
-    size_t n_pend;
+    struct g4_detok dt;            /* incremental detokenizer (holds an open byte run) */
+    char *hold;                    /* [hold_cap] text held back for stop strings (allocated at start-up) */
+    size_t hold_len;
     int64_t n_gen;
     int32_t next;                  /* token the next step evaluates */
     enum g4_gen_finish fin;
@@ -56,6 +56,7 @@ struct g4_engine_thread {
     struct g4_gen_queue *q;
     struct g4_metrics *metrics;
     int32_t n_vocab;
+    size_t hold_cap;               /* every slot's hold buffer: longest stop string + one token's text */
     int64_t n_ctx;
     int n_batch;
     int32_t stop_ids[8];           /* end-of-generation tokens */

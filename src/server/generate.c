@@ -436,7 +436,7 @@ static struct MHD_Response *handle(struct g4_http_req *hr, enum g4_oai_kind kind
     q->keep_special = kind == G4_OAI_CHAT;
     q->logprobs = r.logprobs ? r.top_logprobs : -1;
     g->logprobs = r.logprobs;
-    if (g->logprobs && !(g->lp_pending = json_array())) {
+    if (g->logprobs && (!(g->lp_pending = json_array()) || !g4_gen_req_reserve_lp(q, 256))) {
         g4_api_fail(&e, 500, "server_error", NULL, NULL, "out of memory");
         goto fail_engine_ref;
     }
