@@ -80,6 +80,8 @@ struct g4_gen_req {
     enum g4_gen_finish finish;
     struct g4_api_error error;       /* when finish == G4_FINISH_ERROR */
     int64_t n_cached;                /* prompt tokens reused from the previous sequence */
+    int64_t n_prefill_steps;         /* batched steps the prompt took; */
+    int64_t n_prefill_mixed;         /* of those, steps shared with other sequences' decoding */
     int64_t n_generated;             /* tokens sampled (completion_tokens) */
     double t_queued, t_started, t_first, t_done; /* monotonic seconds */
 

@@ -2,11 +2,17 @@
  * batching over `parallel` slots, each one sequence with its own KV cache.
  * Between steps, waiting requests join free slots: the slot whose cached
  * ids share the longest prefix with the prompt is taken (prefix cache; ties
- * go to the least recently used), the cache is cut back to that prefix
- * (or to the nearest checkpoint, see runtime/prefix.h) and the rest is
- * prefilled on its own in n_batch chunks (checking cancellation between
- * chunks). Then every active slot's next token is evaluated in ONE batched
- * forward (g4_batch_step), and each slot samples from its row. Generated ids
+ * go to the least recently used), and the cache is cut back to that prefix
+ * (or to the nearest checkpoint, see runtime/prefix.h). Every step is ONE
+ * batched forward (g4_batch_step) over the next token of every decoding
+ * slot plus, when a slot is prefilling, a chunk of its prompt: at most
+ * `prefill_chunk` rows while others decode (so a long prompt delays each
+ * running stream by one bounded chunk per token, not by its whole
+ * prefill), n_batch rows when nothing else runs. Prefilling slots take
+ * turns oldest first; a chunk never crosses a checkpoint multiple. The
+ * last chunk's last row gives the new sequence's first logits, and it
+ * decodes from the next step on. Each slot samples from its row.
+ * Generated ids
  * are detokenized incrementally (detok.h: byte-fallback runs are held until
  * they form whole characters), then stop strings are matched on the text
  * not yet sent, and only text that cannot start a stop string is emitted.
@@ -124,6 +130,7 @@ static void slot_free_req(struct g4_slot *s) {
     s->hold_len = 0;
     s->r = NULL;
     s->decoding = false;
+    s->prefilling = false;
 }
 
 static bool stopping(const struct g4_engine_thread *et, const struct g4_gen_req *r) {
@@ -134,30 +141,6 @@ static void update_kv_metric(struct g4_engine_thread *et) {
     long long used = 0;
     for (int i = 0; i < et->n_slots; i++) used += g4_engine_pos(&et->slots[i].eng);
     atomic_store(&et->metrics->kv_used, used);
-}
-
-static void step(struct g4_engine_thread *et);
-
-/* Brings the slot's KV cache to hold prompt[0..k) for the largest k it can
- * reuse, then evaluates the rest (logits of the last row into s->logits).
- * Returns the reused count, or -1 on error/cancel. */
-static int64_t slot_prefill(struct g4_engine_thread *et, struct g4_slot *s, struct g4_gen_req *r, g4_error *err) {
-    int64_t n = (int64_t)r->n_prompt;
-    int64_t k = g4_prefix_seek(&s->pc, &s->eng, r->prompt, n, err);
-    if (k < 0) return -1;
-    int64_t reused = k;
-    while (k < n) {
-        if (k > reused) step(et); /* the other sequences go on between chunks */
-        if (stopping(et, r)) return -1;
-        int64_t m = G4_MIN((int64_t)et->n_batch, n - k);
-        if (g4_prefix_eval(&s->pc, &s->eng, r->prompt + k, m, k + m == n, s->logits, err) != G4_OK) return -1;
-        k += m;
-    }
-    /* a checkpoint at the end of every prompt: the next turn of an agent
-     * loop resends this prompt, followed by text that may tokenize apart
-     * from what was generated */
-    g4_prefix_checkpoint(&s->pc, &s->eng);
-    return reused;
 }
 
 /* Takes one sampling step from `logits` (the slot's last row). Returns true
@@ -256,8 +239,9 @@ static struct g4_slot *pick_slot(struct g4_engine_thread *et, const struct g4_ge
     return best;
 }
 
-/* Starts request r in slot s: checks, prefill, first token. Returns true
- * when the slot is decoding afterwards. */
+/* Starts request r in slot s: checks, sampler, grammar, and the prefix
+ * cache cut; the prompt's remaining ids are then prefilled chunk by chunk
+ * inside the batched steps. Returns true when the slot is active. */
 static bool slot_start(struct g4_engine_thread *et, struct g4_slot *s, struct g4_gen_req *r) {
     g4_error err = {0};
     s->r = r;
@@ -295,20 +279,32 @@ static bool slot_start(struct g4_engine_thread *et, struct g4_slot *s, struct g4
         s->fin = G4_FINISH_ERROR;
         return false;
     }
-    double t0 = g4_now();
-    int64_t reused = slot_prefill(et, s, r, &err);
+    s->t0 = g4_now();
+    int64_t k = g4_prefix_seek(&s->pc, &s->eng, r->prompt, (int64_t)r->n_prompt, &err);
     update_kv_metric(et);
-    if (reused < 0) {
-        if (stopping(et, r)) {
-            s->fin = G4_FINISH_CANCELLED;
-        } else {
-            fail_req(r, 500, "server_error", err.message);
-            s->fin = G4_FINISH_ERROR;
-        }
+    if (k < 0) {
+        fail_req(r, 500, "server_error", err.message);
+        s->fin = G4_FINISH_ERROR;
         return false;
     }
+    s->reused = s->ppos = k;
+    s->n_chunks = s->n_mixed = 0;
+    s->prefilling = true;
+    return true;
+}
+
+/* The prompt is in the KV cache: counters, the waiter learns it, and the
+ * first token is sampled from `logits`. Returns true when decoding goes on. */
+static bool slot_prefilled(struct g4_engine_thread *et, struct g4_slot *s, float *logits) {
+    struct g4_gen_req *r = s->r;
+    s->prefilling = false;
+    /* a checkpoint at the end of every prompt: the next turn of an agent
+     * loop resends this prompt, followed by text that may tokenize apart
+     * from what was generated */
+    g4_prefix_checkpoint(&s->pc, &s->eng);
     s->t1 = g4_now();
-    atomic_fetch_add(&et->metrics->prompt_us, (long long)((s->t1 - t0) * 1e6));
+    int64_t reused = s->reused;
+    atomic_fetch_add(&et->metrics->prompt_us, (long long)((s->t1 - s->t0) * 1e6));
     atomic_fetch_add(&et->metrics->prompt_eval_tokens, (long long)r->n_prompt - reused);
     atomic_fetch_add(&et->metrics->prompt_tokens, (long long)r->n_prompt);
     atomic_fetch_add(&et->metrics->prompt_tokens_cached, reused);
@@ -316,16 +312,50 @@ static bool slot_start(struct g4_engine_thread *et, struct g4_slot *s, struct g4
     pthread_mutex_lock(&r->mu);
     r->prefilled = true;
     r->n_cached = reused;
+    r->n_prefill_steps = s->n_chunks;
+    r->n_prefill_mixed = s->n_mixed;
     pthread_cond_broadcast(&r->cv);
     pthread_mutex_unlock(&r->mu);
-    s->decoding = slot_token(et, s, s->logits);
+    s->decoding = slot_token(et, s, logits);
     return s->decoding;
 }
 
-/* One batched decode step over every decoding slot (not one being
- * prefilled). */
+/* The prefilling slot whose turn it is (admitted first), or NULL. */
+static struct g4_slot *prefill_turn(struct g4_engine_thread *et) {
+    struct g4_slot *p = NULL;
+    for (int i = 0; i < et->n_slots; i++) {
+        struct g4_slot *s = &et->slots[i];
+        if (s->prefilling && (!p || s->last_used < p->last_used)) p = s;
+    }
+    return p;
+}
+
+/* One batched step: a prompt chunk of the prefilling slot whose turn it
+ * is (rows first), then the next token of every decoding slot. Logits come
+ * for the decode rows and, on the prompt's last chunk, its last row. */
 static void step(struct g4_engine_thread *et) {
-    int n = 0;
+    int n = 0, n_dec = 0;
+    for (int i = 0; i < et->n_slots; i++) n_dec += et->slots[i].decoding;
+    struct g4_slot *p = prefill_turn(et);
+    while (p && stopping(et, p->r)) { /* cancelled while waiting for its prompt */
+        p->fin = G4_FINISH_CANCELLED;
+        slot_end(et, p);
+        p = prefill_turn(et);
+    }
+    int64_t m = 0;
+    bool last = false;
+    if (p) {
+        int64_t left = (int64_t)p->r->n_prompt - p->ppos;
+        int64_t every = p->pc.every;
+        m = G4_MIN(left, n_dec ? (int64_t)et->prefill_chunk : (int64_t)et->n_batch);
+        m = G4_MIN(m, (p->ppos / every + 1) * every - p->ppos); /* checkpoints fall on chunk ends */
+        last = m == left;
+        for (int64_t k = 0; k < m; k++) {
+            et->rows[n] = (struct g4_batch_row){&p->eng, p->r->prompt[p->ppos + k]};
+            et->row_slot[n++] = (int)(p - et->slots);
+        }
+    }
+    int out_first = last ? n - 1 : n;
     for (int i = 0; i < et->n_slots; i++)
         if (et->slots[i].decoding) {
             et->rows[n] = (struct g4_batch_row){&et->slots[i].eng, et->slots[i].next};
@@ -333,9 +363,17 @@ static void step(struct g4_engine_thread *et) {
         }
     if (!n) return;
     g4_error err = {0};
-    g4_status st = g4_batch_step(&et->batch, et->rows, n, 0, et->blogits, &err);
-    for (int k = 0; k < n; k++) {
+    g4_status st = g4_batch_step(&et->batch, et->rows, n, out_first, et->blogits, &err);
+    if (p && st == G4_OK) {
+        g4_prefix_record(&p->pc, &p->eng, p->r->prompt + p->ppos, m);
+        p->ppos += m;
+        p->n_chunks++;
+        p->n_mixed += n_dec > 0;
+        if (last && !slot_prefilled(et, p, et->blogits)) slot_end(et, p);
+    }
+    for (int k = out_first; k < n; k++) {
         struct g4_slot *s = &et->slots[et->row_slot[k]];
+        if (s == p) continue; /* its last prompt row: done above */
         if (st != G4_OK) {
             fail_req(s->r, 500, "server_error", err.message);
             s->fin = G4_FINISH_ERROR;
@@ -343,7 +381,12 @@ static void step(struct g4_engine_thread *et) {
             continue;
         }
         g4_prefix_note(&s->pc, &s->eng, s->next);
-        if (!slot_token(et, s, et->blogits + (size_t)k * et->n_vocab)) slot_end(et, s);
+        if (!slot_token(et, s, et->blogits + (size_t)(k - out_first) * et->n_vocab)) slot_end(et, s);
+    }
+    if (p && st != G4_OK && p->r) {
+        fail_req(p->r, 500, "server_error", err.message);
+        p->fin = G4_FINISH_ERROR;
+        slot_end(et, p);
     }
 }
 
@@ -374,7 +417,7 @@ static void *engine_main(void *arg) {
 }
 
 g4_status g4_engine_thread_start(struct g4_engine_thread *et, const g4_model *m, int64_t n_ctx, int n_threads,
-                                 int parallel, struct g4_gen_queue *q, struct g4_metrics *metrics,
+                                 int parallel, int prefill_chunk, struct g4_gen_queue *q, struct g4_metrics *metrics,
                                  const atomic_bool *abort, g4_error *err) {
     memset(et, 0, sizeof *et);
     et->abort = abort;
@@ -387,6 +430,9 @@ g4_status g4_engine_thread_start(struct g4_engine_thread *et, const g4_model *m,
     et->q = q;
     et->metrics = metrics;
     et->n_batch = 256;
+    if (prefill_chunk < 0 || prefill_chunk > et->n_batch)
+        return g4_fail(err, G4_ERR_INVALID_ARG, "serve: prefill chunk %d outside [1, %d]", prefill_chunk, et->n_batch);
+    et->prefill_chunk = prefill_chunk ? prefill_chunk : G4_PREFILL_CHUNK;
     et->n_stop_ids = g4_model_stop_ids(m, et->stop_ids, (int)G4_ARRAY_LEN(et->stop_ids));
     g4_status st = g4_dec_bind(&et->dec, &m->cfg, &m->tensors, err);
     et->dec_bound = st == G4_OK;
@@ -397,9 +443,11 @@ g4_status g4_engine_thread_start(struct g4_engine_thread *et, const g4_model *m,
     }
     et->n_vocab = et->dec.n_vocab;
     et->slots = calloc((size_t)parallel, sizeof *et->slots);
-    et->rows = calloc((size_t)parallel, sizeof *et->rows);
-    et->row_slot = calloc((size_t)parallel, sizeof *et->row_slot);
-    et->blogits = malloc((size_t)parallel * (size_t)et->n_vocab * sizeof(float));
+    /* a step: one decode row per slot plus a prompt chunk of up to n_batch rows */
+    int max_rows = parallel + et->n_batch;
+    et->rows = calloc((size_t)max_rows, sizeof *et->rows);
+    et->row_slot = calloc((size_t)max_rows, sizeof *et->row_slot);
+    et->blogits = malloc((size_t)(parallel + 1) * (size_t)et->n_vocab * sizeof(float));
     et->raw = malloc((size_t)et->n_vocab * sizeof(float));
     if (!et->slots || !et->rows || !et->row_slot || !et->blogits || !et->raw) {
         g4_engine_thread_join(et);
@@ -411,11 +459,10 @@ g4_status g4_engine_thread_start(struct g4_engine_thread *et, const g4_model *m,
         struct g4_slot *s = &et->slots[i];
         st = g4_engine_init(&s->eng, &et->dec, et->n_ctx, et->n_batch, et->pool, err);
         if (st == G4_OK) st = g4_prefix_init(&s->pc, &s->eng, G4_PREFIX_EVERY, G4_PREFIX_MAX_CKPT, err);
-        if (st == G4_OK && (!(s->logits = malloc((size_t)et->n_vocab * sizeof(float))) ||
-                            !(s->hold = malloc(et->hold_cap))))
+        if (st == G4_OK && !(s->hold = malloc(et->hold_cap)))
             st = g4_fail(err, G4_ERR_NOMEM, "serve: out of memory");
     }
-    if (st == G4_OK) st = g4_batch_init(&et->batch, &et->dec, parallel, g4_kvcache_max_cap(&et->slots[0].eng.kv),
+    if (st == G4_OK) st = g4_batch_init(&et->batch, &et->dec, max_rows, g4_kvcache_max_cap(&et->slots[0].eng.kv),
                                         et->pool, err);
     if (st == G4_OK) st = build_gvocab(et, err);
     if (st != G4_OK) {
@@ -439,7 +486,6 @@ void g4_engine_thread_join(struct g4_engine_thread *et) {
         slot_free_req(s);
         g4_prefix_free(&s->pc);
         g4_engine_free(&s->eng);
-        free(s->logits);
         free(s->hold);
     }
     free(et->slots);

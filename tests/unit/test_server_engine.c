@@ -8,7 +8,11 @@
  *    malloc/calloc/realloc made off the main thread are counted (this file
  *    wraps them; glibc only, skipped under AddressSanitizer, which owns
  *    malloc). The same request with 8 and with 72 tokens must allocate
- *    exactly as often: nothing grows with the number of tokens. */
+ *    exactly as often: nothing grows with the number of tokens.
+ * 3. Prefill mixed into the decode steps: while A decodes, B's 300-token
+ *    prompt goes in 16-row chunks, each sharing a step with A's next token
+ *    (19 steps, all mixed; alone it takes 2 steps of 256 and 44 rows), and
+ *    A and B (greedy) write what they write alone. */
 #include "api/model_impl.h"
 #include "server/detok.h"
 #include "server/engine_loop.h"
@@ -170,7 +174,7 @@ static void test_no_alloc_per_token(void) {
     memset(&met, 0, sizeof met);
     struct g4_engine_thread *et = calloc(1, sizeof *et);
     g4_error err;
-    CHECKF(g4_engine_thread_start(et, m, 512, 1, 2, &q, &met, NULL, &err) == G4_OK, "%s", err.message);
+    CHECKF(g4_engine_thread_start(et, m, 512, 1, 2, 0, &q, &met, NULL, &err) == G4_OK, "%s", err.message);
     char a[4096], b[4096];
     size_t na = 0, nb = 0;
     run_one(&q, et, 8, a, &na); /* warm-up: first use of the slot, the pool, the prefix cache */
@@ -192,9 +196,112 @@ static void test_no_alloc_per_token(void) {
     g4_model_free(m);
 }
 
+/* ---- 3: mixed prefill ----------------------------------------------------------- */
+
+static struct g4_gen_req *make_req(const struct g4_engine_thread *et, int first, size_t n, int64_t max_tokens) {
+    int32_t *prompt = malloc(n * sizeof *prompt);
+    prompt[0] = 2;
+    for (size_t i = 1; i < n; i++) prompt[i] = (int32_t)(first + 13 * i) % 5000 + 300;
+    struct g4_gen_req *r = g4_gen_req_new(prompt, n);
+    r->sp.temperature = 0;
+    r->sp.suppress_tokens = et->stop_ids;
+    r->sp.n_suppress = et->n_stop_ids;
+    r->max_tokens = max_tokens;
+    r->keep_special = true;
+    return r;
+}
+
+/* Waits for r's end, collecting its text into out (cap 65536). */
+static size_t drain(struct g4_gen_req *r, char *out) {
+    size_t len = 0;
+    for (;;) {
+        char *t = NULL;
+        size_t n = 0;
+        bool done = g4_gen_req_wait(r, 1000, &t, &n);
+        if (t && len + n <= 65536) memcpy(out + len, t, n), len += n;
+        free(t);
+        if (done) return len;
+    }
+}
+
+struct engine_fixture {
+    g4_model *m;
+    struct g4_gen_queue q;
+    struct g4_metrics met;
+    struct g4_engine_thread et;
+};
+
+static bool fixture_start(struct engine_fixture *f, g4_model *m) {
+    memset(f, 0, sizeof *f);
+    f->m = m;
+    g4_gen_queue_init(&f->q, 4);
+    g4_error err;
+    bool ok = g4_engine_thread_start(&f->et, m, 1024, 1, 2, 16, &f->q, &f->met, NULL, &err) == G4_OK;
+    CHECKF(ok, "%s", err.message);
+    return ok;
+}
+
+static void fixture_stop(struct engine_fixture *f) {
+    g4_gen_queue_stop(&f->q);
+    g4_engine_thread_join(&f->et);
+    g4_gen_queue_destroy(&f->q);
+}
+
+static void test_mixed_prefill(void) {
+    g4_model *m = load("tests/fixtures/server/gemma4", false);
+    if (!m) return;
+    static char a_alone[65536], b_alone[65536], a_mixed[65536], b_mixed[65536];
+    size_t na = 0, nb = 0, na2 = 0, nb2 = 0;
+    struct engine_fixture *f = malloc(sizeof *f);
+    /* each alone */
+    if (fixture_start(f, m)) {
+        struct g4_gen_req *a = make_req(&f->et, 1, 8, 600), *b = make_req(&f->et, 7, 300, 8);
+        CHECK(g4_gen_queue_push(&f->q, a));
+        na = drain(a, a_alone);
+        CHECK(g4_gen_queue_push(&f->q, b));
+        nb = drain(b, b_alone);
+        CHECKF(b->n_prefill_steps == 2 && b->n_prefill_mixed == 0, "alone: %lld steps, %lld mixed",
+               (long long)b->n_prefill_steps, (long long)b->n_prefill_mixed); /* 256 + 44 rows */
+        g4_gen_req_release(a), g4_gen_req_release(a), g4_gen_req_release(b), g4_gen_req_release(b);
+        fixture_stop(f);
+    }
+    /* B arrives while A decodes */
+    if (fixture_start(f, m)) {
+        /* A's budget is long, so that it still decodes however late B comes;
+         * A is cancelled once B is done */
+        struct g4_gen_req *a = make_req(&f->et, 1, 8, 600), *b = make_req(&f->et, 7, 300, 8);
+        CHECK(g4_gen_queue_push(&f->q, a));
+        for (;;) { /* A is decoding */
+            pthread_mutex_lock(&a->mu);
+            bool going = a->n_generated >= 2;
+            pthread_mutex_unlock(&a->mu);
+            if (going) break;
+            usleep(200);
+        }
+        CHECK(g4_gen_queue_push(&f->q, b));
+        nb2 = drain(b, b_mixed);
+        atomic_store(&a->cancel, true);
+        na2 = drain(a, a_mixed);
+        CHECKF(b->n_prefill_steps == 19 && b->n_prefill_mixed == 19, "mixed: %lld steps, %lld mixed (want 19, 19)",
+               (long long)b->n_prefill_steps, (long long)b->n_prefill_mixed);
+        CHECKF(a->n_generated > 21 && b->n_generated == 8, "%lld / %lld tokens", (long long)a->n_generated,
+               (long long)b->n_generated);
+        g4_gen_req_release(a), g4_gen_req_release(a), g4_gen_req_release(b), g4_gen_req_release(b);
+        fixture_stop(f);
+    }
+    /* A's text with B's prompt in its steps is a prefix of A's text alone (A was cancelled) */
+    CHECKF(na2 && na >= na2 && !memcmp(a_alone, a_mixed, na2), "A alone '%.*s'\nA mixed '%.*s'", (int)na, a_alone,
+           (int)na2, a_mixed);
+    CHECKF(nb && nb == nb2 && !memcmp(b_alone, b_mixed, nb), "B alone '%.*s'\nB mixed '%.*s'", (int)nb, b_alone,
+           (int)nb2, b_mixed);
+    free(f);
+    g4_model_free(m);
+}
+
 int main(void) {
     on_main = true;
     RUN(test_detok);
     RUN(test_no_alloc_per_token);
+    RUN(test_mixed_prefill);
     return test_done();
 }
