@@ -110,7 +110,7 @@ def throughput(url, model, n, max_tokens):
 
 
 def long_prefix(tag):
-    # ~2,000 tokens of varied text (1,965 with the Gemma 3 tokenizer)
+    # ~2,000 tokens of varied text (1,933 with the question, Gemma 3 tokenizer)
     words = []
     for i in range(75):
         words.append(f"Paragraph {i} of note {tag}: the keeper wrote that ship number {i * 7} passed the rocks at dawn.")
