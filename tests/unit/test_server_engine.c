@@ -262,7 +262,7 @@ static void test_mixed_prefill(void) {
         nb = drain(b, b_alone);
         CHECKF(b->n_prefill_steps == 2 && b->n_prefill_mixed == 0, "alone: %lld steps, %lld mixed",
                (long long)b->n_prefill_steps, (long long)b->n_prefill_mixed); /* 256 + 44 rows */
-        g4_gen_req_release(a), g4_gen_req_release(a), g4_gen_req_release(b), g4_gen_req_release(b);
+        g4_gen_req_release(a), g4_gen_req_release(b); /* the engine dropped its own reference */
         fixture_stop(f);
     }
     /* B arrives while A decodes */
@@ -286,7 +286,7 @@ static void test_mixed_prefill(void) {
                (long long)b->n_prefill_steps, (long long)b->n_prefill_mixed);
         CHECKF(a->n_generated > 21 && b->n_generated == 8, "%lld / %lld tokens", (long long)a->n_generated,
                (long long)b->n_generated);
-        g4_gen_req_release(a), g4_gen_req_release(a), g4_gen_req_release(b), g4_gen_req_release(b);
+        g4_gen_req_release(a), g4_gen_req_release(b); /* the engine dropped its own reference */
         fixture_stop(f);
     }
     /* A's text with B's prompt in its steps is a prefix of A's text alone (A was cancelled) */
