@@ -65,7 +65,9 @@ struct g4_gen_req {
     int n_stop;
     int64_t max_tokens;              /* > 0 */
     bool keep_special;               /* emit special-token strings (chat: the output parser needs them) */
-    struct g4_grammar *grammar;      /* owned; NULL = unconstrained. Applies from the first generated token */
+    struct g4_grammar *grammar;      /* owned; NULL = unconstrained. Applies from the first generated token, */
+    int32_t grammar_trigger;         /* or, when >= 0, from the first sampled token with this id (fed to it):
+                                      * tool_choice auto starts the tool-call grammar at <|tool_call> */
     int logprobs;                    /* -1: none; else report this many alternatives (0..20) */
 
     /* ---- channel, under mu ---- */

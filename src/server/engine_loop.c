@@ -22,7 +22,10 @@
  * I/O, logging or JSON happens here (the HTTP threads format).
  * A request with a grammar (response_format, forced tool calls) has every
  * token the grammar cannot take masked to -inf before sampling; end tokens
- * are allowed only once the grammar's sentence is complete. */
+ * are allowed only once the grammar's sentence is complete. With
+ * tool_choice auto the tool-call grammar waits for its trigger: the model
+ * writes freely until it samples <|tool_call>, and from there on the call
+ * must name a declared function with arguments valid for its schema. */
 #include "server/engine_loop.h"
 
 #include "api/model_impl.h"
@@ -154,7 +157,7 @@ static bool slot_token(struct g4_engine_thread *et, struct g4_slot *s, float *lo
         return false;
     }
     if (r->logprobs >= 0) memcpy(et->raw, logits, (size_t)et->n_vocab * sizeof(float));
-    if (s->gs) { /* grammar: mask what it cannot take */
+    if (s->gs && s->g_on) { /* grammar: mask what it cannot take */
         if (g4_grammar_is_dead(s->gs) || g4_grammar_fill_mask(et->gvocab, s->gs, et->mask, &err) != G4_OK) {
             s->fin = G4_FINISH_STOP;
             return false;
@@ -163,7 +166,8 @@ static bool slot_token(struct g4_engine_thread *et, struct g4_slot *s, float *lo
             if (!(et->mask[i >> 6] >> (i & 63) & 1)) logits[i] = -INFINITY;
     }
     int32_t tok = g4_sampler_sample(s->smp, logits);
-    if (s->gs && tok >= 0 && !g4_grammar_accept_token(et->gvocab, s->gs, tok)) tok = -1;
+    if (s->gs && !s->g_on && tok >= 0 && tok == r->grammar_trigger) s->g_on = true; /* fed below */
+    if (s->gs && s->g_on && tok >= 0 && !g4_grammar_accept_token(et->gvocab, s->gs, tok)) tok = -1;
     if (tok < 0 || is_stop_id(et, tok)) {
         if (tok >= 0) s->n_gen++; /* the end token counts as generated, as in OpenAI usage */
         s->fin = G4_FINISH_STOP;
@@ -287,6 +291,7 @@ static bool slot_start(struct g4_engine_thread *et, struct g4_slot *s, struct g4
         s->fin = G4_FINISH_ERROR;
         return false;
     }
+    s->g_on = s->gs && r->grammar_trigger < 0;
     s->reused = s->ppos = k;
     s->n_chunks = s->n_mixed = 0;
     s->prefilling = true;

@@ -38,6 +38,7 @@ struct g4_slot {
     struct g4_sampler *smp;
     struct g4_stop *stop;
     struct g4_grammar_state *gs;
+    bool g_on;                     /* gs constrains sampling (from the start, or since the trigger token) */
     struct g4_detok dt;            /* incremental detokenizer (holds an open byte run) */
     char *hold;                    /* [hold_cap] text held back for stop strings (allocated at start-up) */
     size_t hold_len;

@@ -34,6 +34,7 @@ struct g4_gen_req *g4_gen_req_new(int32_t *prompt, size_t n_prompt) {
     atomic_init(&r->cancel, false);
     atomic_init(&r->refs, 2);
     r->logprobs = -1;
+    r->grammar_trigger = -1;
     r->t_queued = g4_now();
     return r;
 }

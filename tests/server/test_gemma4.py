@@ -384,6 +384,18 @@ def t_auto_and_none():
                                        logit_bias={str(tc_id): 100}, logprobs=True)
     c = r.choices[0]
     check("tool-choice-auto-biased", any(e.token == "<|tool_call>" for e in (c.logprobs.content or [])), str(c))
+    # auto: once the model opens a call, the tool-call grammar holds it to a
+    # declared function with valid arguments (without it, the biased random
+    # model writes <|tool_call><|tool_call>... and no call parses)
+    for seed in range(3):
+        r = client.chat.completions.create(model=MODEL, messages=ASK, tools=TOOLS, max_tokens=200, seed=seed,
+                                           parallel_tool_calls=False, logit_bias={str(tc_id): 100})
+        c = r.choices[0]
+        if not (c.finish_reason == "tool_calls" and c.message.tool_calls and len(c.message.tool_calls) == 1
+                and calls_ok("tool-choice-auto-grammar", c.message.tool_calls, SCHEMAS)):
+            check("tool-choice-auto-grammar", False, f"seed {seed}: {c}")
+            return
+    check("tool-choice-auto-grammar", True)
 
 
 def tool_call_id():
