@@ -8,7 +8,13 @@ accepts exactly the valid documents. Documents whose verdict depends on
 features the matcher deliberately does not model are left out, each for a
 stated reason: integral floats (1.0 is an "integer" to jsonschema, the
 matcher wants integers without a fraction), duplicate keys (python keeps the
-last, the matcher rejects), whitespace runs longer than 20 bytes.
+last, the matcher rejects), whitespace runs longer than 20 bytes, numbers
+with more than 16 integer or fraction digits or 3 exponent digits (the
+matcher caps them so that no generation loops inside a number; llama.cpp's
+json-schema-to-grammar caps integer and fraction digits at 16 the same way),
+exponent notation under a schema with numeric bounds (the matcher writes
+bounded numbers without an exponent, so that it can refuse a digit as soon as
+the bounds become unreachable).
 
 Usage: pip install jsonschema; python3 scripts/gen_grammar_fixtures.py
 """
@@ -76,6 +82,9 @@ VALUES = [
     {"path": "/tmp/x", "mode": "r"}, {"path": "/tmp/x", "mode": "a"},
     {"path": "p", "mode": "w", "opts": {"deep": False}}, {"path": "p", "mode": "w", "opts": {"deep": 1}},
     {"path": "p", "mode": "w", "opts": {"other": True}},
+    # at the digit caps (16 integer / 16 fraction digits); one past them is excluded
+    1234567890123456, -1234567890123456, 0.1234567890123456, 12345678.5, 1e-07, 2.5e+100, [9999999999999999],
+    12345678901234567, 0.12345678901234567,
 ]
 
 RAW_INVALID = ["{", "[1,]", '{"a":1,}', "tru", "01", "1.", "-", '"unterminated', "{'a':1}", "NaN",
@@ -93,6 +102,36 @@ def integral_float(v):
     return False
 
 
+def over_digit_cap(v):
+    if isinstance(v, bool):
+        return False
+    if isinstance(v, (int, float)):
+        m = json.dumps(v).lstrip("-").lower()
+        mant, _, exp = m.partition("e")
+        ip, _, fp = mant.partition(".")
+        return len(ip) > 16 or len(fp) > 16 or len(exp.lstrip("+-")) > 3
+    if isinstance(v, list):
+        return any(over_digit_cap(x) for x in v)
+    if isinstance(v, dict):
+        return any(over_digit_cap(x) for x in v.values())
+    return False
+
+
+def has_exponent(v):
+    if isinstance(v, float):
+        return "e" in json.dumps(v)
+    if isinstance(v, list):
+        return any(has_exponent(x) for x in v)
+    if isinstance(v, dict):
+        return any(has_exponent(x) for x in v.values())
+    return False
+
+
+def has_bounds(schema):
+    s = json.dumps(schema)
+    return any(k in s for k in ('"minimum"', '"maximum"', '"exclusiveMinimum"', '"exclusiveMaximum"'))
+
+
 def strict_loads(text):
     def bad(_):
         raise ValueError("constant")
@@ -106,7 +145,7 @@ def main():
         validator = jsonschema.Draft202012Validator(schema)
         texts = []
         for v in VALUES:
-            if integral_float(v):
+            if integral_float(v) or over_digit_cap(v) or (has_bounds(schema) and has_exponent(v)):
                 continue
             texts.append(json.dumps(v, ensure_ascii=False, separators=(",", ":")))
             if rng.random() < 0.3:

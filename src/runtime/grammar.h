@@ -7,9 +7,14 @@
  * G4_GRAMMAR_MAX_DEPTH frames, all inside the preallocated state: no malloc
  * per byte. Special tokens are symbols: bytes 0xF8..0xFC, which never occur in
  * UTF-8, so a normal token that spells `<|"|>` is text, not markup.
- * Whitespace between JSON tokens is allowed in runs of at most max_ws bytes
- * (no infinite-whitespace loops). See docs/tool-calls.md for what is and is
- * not supported. The compiled grammar is immutable and thread-safe to share;
+ * Every scalar is bounded, so a constrained generation cannot loop inside
+ * one: whitespace between JSON tokens comes in runs of at most max_ws bytes,
+ * numbers have at most G4_GRAMMAR_MAX_INT_DIGITS integer digits,
+ * G4_GRAMMAR_MAX_FRAC_DIGITS fraction digits and G4_GRAMMAR_MAX_EXP_DIGITS
+ * exponent digits (llama.cpp's json-schema-to-grammar caps integer and
+ * fraction digits at 16 the same way), strings without a tighter maxLength
+ * at max_string code points, free object keys at G4_GRAMMAR_MAX_KEY_BYTES.
+ * See docs/tool-calls.md for what is and is not supported. The compiled grammar is immutable and thread-safe to share;
  * a state belongs to one sequence. */
 #ifndef G4_RUNTIME_GRAMMAR_H
 #define G4_RUNTIME_GRAMMAR_H
@@ -22,6 +27,11 @@
 
 #define G4_GRAMMAR_MAX_DEPTH 32
 #define G4_GRAMMAR_MAX_THREADS 16
+#define G4_GRAMMAR_MAX_INT_DIGITS 16
+#define G4_GRAMMAR_MAX_FRAC_DIGITS 16
+#define G4_GRAMMAR_MAX_EXP_DIGITS 3
+#define G4_GRAMMAR_MAX_STRING 65536  /* default string cap (code points) without maxLength */
+#define G4_GRAMMAR_MAX_KEY_BYTES 1024 /* undeclared (additionalProperties) keys, escaped bytes */
 
 /* Symbol bytes standing for Gemma 4 special tokens. */
 #define G4_SYM_QUOTE 0xF8      /* <|"|> */
@@ -35,6 +45,8 @@ struct g4_grammar_state;
 
 struct g4_grammar_opts {
     int max_ws;              /* longest whitespace run; 0 means the default 20 */
+    uint32_t max_string;     /* longest string (code points) when the schema's maxLength is absent or
+                                larger; 0 means G4_GRAMMAR_MAX_STRING. A minLength above it wins */
     bool ignore_unsupported; /* compile anyway, ignoring unsupported keywords */
     bool closed_objects;     /* an absent additionalProperties means false, not true */
 };
@@ -44,6 +56,7 @@ struct g4_grammar_tool_opts {
     bool allow_thought;  /* an optional <|channel>...<channel|> may come first */
     bool parallel;       /* more than one call may follow */
     int max_ws;
+    uint32_t max_string; /* as in g4_grammar_opts */
     bool ignore_unsupported;
     bool closed_objects; /* no undeclared argument keys unless additionalProperties says so */
 };

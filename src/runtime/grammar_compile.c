@@ -525,6 +525,11 @@ static int32_t compile(struct cctx *c, const json_t *s, const char *path) {
     if (json_is_true(ex)) nd->excl_max = true;
     else if (get_bound(c, s, "exclusiveMaximum", &b) && (!nd->has_max || b <= nd->maximum))
         nd->has_max = true, nd->maximum = b, nd->excl_max = true;
+    /* bounded numbers are written without an exponent, in at most 16 integer
+     * digits: a bound that needs more leaves nothing to generate */
+    if ((nd->types & (GT_NUM | GT_INT)) && ((nd->has_min && nd->minimum >= 1e16) || (nd->has_max && nd->maximum <= -1e16)))
+        unsupported(c, "minimum or maximum beyond 16 integer digits", path);
+    if (c->st) goto out;
     const json_t *en = json_object_get(s, "enum"), *cn = json_object_get(s, "const");
     if (en || cn) {
         if (compile_enum(c, idx, en, cn, path) < 0) goto out;
@@ -537,11 +542,12 @@ out:
 
 /* ---- grammar objects ---------------------------------------------------------- */
 
-static struct g4_grammar *grammar_new(int flavor, int max_ws) {
+static struct g4_grammar *grammar_new(int flavor, int max_ws, uint32_t max_string) {
     struct g4_grammar *g = calloc(1, sizeof *g);
     if (!g) return NULL;
     g->flavor = flavor;
     g->max_ws = max_ws > 0 ? max_ws : 20;
+    g->max_string = max_string > 0 ? max_string : G4_GRAMMAR_MAX_STRING;
     return g;
 }
 
@@ -575,7 +581,7 @@ g4_status g4_grammar_compile_json(const json_t *schema, const struct g4_grammar_
     if (!out) return g4_fail(err, G4_ERR_INVALID_ARG, "grammar: NULL argument");
     *out = NULL;
     if (unsupported_out && cap) unsupported_out[0] = 0;
-    struct g4_grammar *g = grammar_new(FLAVOR_JSON, opts ? opts->max_ws : 0);
+    struct g4_grammar *g = grammar_new(FLAVOR_JSON, opts ? opts->max_ws : 0, opts ? opts->max_string : 0);
     if (!g) return g4_fail(err, G4_ERR_NOMEM, "grammar: out of memory");
     struct cctx c = {.g = g, .doc = schema, .err = err, .ignore = opts && opts->ignore_unsupported,
                      .unsup = unsupported_out, .cap = cap, .closed = opts && opts->closed_objects};
@@ -602,7 +608,7 @@ g4_status g4_grammar_compile_tools(const json_t *tools, const struct g4_grammar_
     if (!out || !json_is_array(tools)) return g4_fail(err, G4_ERR_INVALID_ARG, "grammar: tools must be an array");
     *out = NULL;
     if (unsupported_out && cap) unsupported_out[0] = 0;
-    struct g4_grammar *g = grammar_new(FLAVOR_GEMMA, opts ? opts->max_ws : 0);
+    struct g4_grammar *g = grammar_new(FLAVOR_GEMMA, opts ? opts->max_ws : 0, opts ? opts->max_string : 0);
     if (!g) return g4_fail(err, G4_ERR_NOMEM, "grammar: out of memory");
     g->tools = true;
     g->allow_thought = opts && opts->allow_thought;

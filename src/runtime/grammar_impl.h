@@ -52,6 +52,7 @@ struct gprop {
 struct g4_grammar {
     int flavor;
     int max_ws;
+    uint32_t max_string; /* string cap without a tighter maxLength (code points) */
     int root;            /* JSON mode: root node */
     bool tools;          /* tool-call mode */
     bool allow_thought, parallel;
@@ -69,6 +70,13 @@ struct g4_grammar {
     uint32_t n_pool, cap_pool;
 };
 
+/* The longest string node nd accepts: its maxLength, or the grammar's cap
+ * when that is tighter, but never below minLength (no dead ends). */
+static inline uint32_t gnode_str_max(const struct g4_grammar *g, const struct gnode *nd) {
+    if (nd->max_len <= g->max_string) return nd->max_len;
+    return nd->min_len > g->max_string ? nd->min_len : g->max_string;
+}
+
 static inline const char *gstr_ptr(const struct g4_grammar *g, struct gstr s) { return g->pool + s.off; }
 
 /* Frame kinds. */
@@ -79,8 +87,8 @@ struct gframe {
     uint8_t kind, phase, ws, sub; /* sub: string escape / UTF-8 sub-state */
     uint8_t u8lo, u8hi;           /* allowed range of the next UTF-8 continuation byte */
     int16_t fdig, exp;            /* number: fraction digits, exponent value */
-    int32_t a, b;                 /* literal first/count, key result, TC function */
-    uint32_t count;               /* items, code points, literal/key byte position */
+    int32_t a, b;                 /* literal first/count, key result, TC function; number: exponent digits */
+    uint32_t count;               /* items, code points, literal/key byte position; number: integer digits */
     uint64_t bits;                /* seen properties, literal/key candidates */
     double num;                   /* number mantissa digits */
 };

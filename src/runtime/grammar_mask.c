@@ -245,15 +245,17 @@ static int plain_class(const struct g4_grammar_vocab *v, const struct g4_grammar
     int cls = g->flavor == FLAVOR_GEMMA ? CLS_GEMMA : CLS_JSON;
     *pm = v->plain[cls];
     if (f->kind == F_STR) {
-        const struct gnode *nd = &g->nodes[f->node];
-        if (nd->max_len == UINT32_MAX) return cls;
-        uint32_t left = f->count >= nd->max_len ? 0 : nd->max_len - f->count;
+        uint32_t mx = gnode_str_max(g, &g->nodes[f->node]);
+        if (mx == UINT32_MAX) return cls;
+        uint32_t left = f->count >= mx ? 0 : mx - f->count;
         if (left >= v->max_plain_cps[cls]) return cls;
         if (left > PLAIN_LE_MAX) return CLS_NONE;
         *pm = v->plain_le[cls][left]; /* NULL: no plain token is short enough */
         return cls;
     }
-    if (f->kind == F_KEY && g->nodes[f->node].addl >= 0) return CLS_JSON;
+    /* a free key: every plain token, while it cannot reach the key cap */
+    if (f->kind == F_KEY && g->nodes[f->node].addl >= 0 && f->count + MAX_TOKEN_BYTES <= G4_GRAMMAR_MAX_KEY_BYTES)
+        return CLS_JSON;
     if (f->kind == F_TC && f->phase == 1 /* TC_THOUGHT */) return CLS_GEMMA;
     return CLS_NONE;
 }

@@ -99,6 +99,13 @@ void g4_prefix_note(struct g4_prefix *p, struct g4_engine *e, int32_t token) {
     if (pos % p->every == 0) g4_prefix_checkpoint(p, e);
 }
 
+void g4_prefix_record(struct g4_prefix *p, struct g4_engine *e, const int32_t *ids, int64_t n) {
+    int64_t pos = g4_engine_pos(e);
+    if (n <= 0 || n > pos) return;
+    memcpy(p->tokens + pos - n, ids, (size_t)n * sizeof *ids);
+    if (pos % p->every == 0) g4_prefix_checkpoint(p, e);
+}
+
 g4_status g4_prefix_eval(struct g4_prefix *p, struct g4_engine *e, const int32_t *ids, int64_t n, int want_logits,
                          float *logits, g4_error *err) {
     while (n > 0) {

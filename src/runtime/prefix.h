@@ -55,6 +55,11 @@ g4_status g4_prefix_eval(struct g4_prefix *p, struct g4_engine *e, const int32_t
  * checkpoints when e reached a multiple of `every`. */
 void g4_prefix_note(struct g4_prefix *p, struct g4_engine *e, int32_t token);
 
+/* Records ids[0..n), just evaluated on e by other means (a batched step:
+ * they are e's last n positions), and checkpoints when e's length is a
+ * multiple of `every` (callers end chunks there). */
+void g4_prefix_record(struct g4_prefix *p, struct g4_engine *e, const int32_t *ids, int64_t n);
+
 /* Checkpoints e at its current length (no-op when one is already there). */
 void g4_prefix_checkpoint(struct g4_prefix *p, const struct g4_engine *e);
 

@@ -12,7 +12,12 @@
  * forward pass. A request is reference-counted (HTTP side + engine side)
  * and freed by whoever releases it last.
  * The engine runs up to `parallel` requests at once (continuous batching,
- * engine_loop.h); `busy` counts them. */
+ * engine_loop.h); `busy` counts them.
+ * Token-loop hygiene: the channel's text and logprob buffers are allocated
+ * by the HTTP side (g4_gen_req_new, g4_gen_req_reserve_lp) and the HTTP side
+ * copies out of them, so the engine's per-token emit is a memcpy under the
+ * request's own (uncontended) mutex; it allocates only when the HTTP side
+ * lags more than G4_GEN_TEXT_CAP bytes (or the reserved records) behind. */
 #ifndef G4_SERVER_ENGINE_IFACE_H
 #define G4_SERVER_ENGINE_IFACE_H
 
@@ -35,6 +40,7 @@ enum g4_gen_finish {
 };
 
 #define G4_MAX_TOP_LOGPROBS 20
+#define G4_GEN_TEXT_CAP 16384 /* channel text buffer, allocated with the request */
 
 /* Log probability of one generated token under the model's raw distribution
  * (log-softmax of the logits, before penalties, temperature and masks, as
@@ -53,11 +59,15 @@ struct g4_gen_req {
     size_t n_prompt;
     struct g4_sampler_params sp;     /* sp.logit_bias points into `bias` */
     struct g4_logit_bias *bias;      /* owned */
+    int32_t ban[4];                  /* token ids never sampled (sp.suppress_tokens points here): the
+                                      * tool-call markup when tool_choice is none */
     char **stop;                     /* owned, n_stop strings */
     int n_stop;
     int64_t max_tokens;              /* > 0 */
     bool keep_special;               /* emit special-token strings (chat: the output parser needs them) */
-    struct g4_grammar *grammar;      /* owned; NULL = unconstrained. Applies from the first generated token */
+    struct g4_grammar *grammar;      /* owned; NULL = unconstrained. Applies from the first generated token, */
+    int32_t grammar_trigger;         /* or, when >= 0, from the first sampled token with this id (fed to it):
+                                      * tool_choice auto starts the tool-call grammar at <|tool_call> */
     int logprobs;                    /* -1: none; else report this many alternatives (0..20) */
 
     /* ---- channel, under mu ---- */
@@ -72,6 +82,8 @@ struct g4_gen_req {
     enum g4_gen_finish finish;
     struct g4_api_error error;       /* when finish == G4_FINISH_ERROR */
     int64_t n_cached;                /* prompt tokens reused from the previous sequence */
+    int64_t n_prefill_steps;         /* batched steps the prompt took; */
+    int64_t n_prefill_mixed;         /* of those, steps shared with other sequences' decoding */
     int64_t n_generated;             /* tokens sampled (completion_tokens) */
     double t_queued, t_started, t_first, t_done; /* monotonic seconds */
 
@@ -87,17 +99,20 @@ struct g4_gen_req *g4_gen_req_new(int32_t *prompt, size_t n_prompt);
 void g4_gen_req_release(struct g4_gen_req *r);
 
 /* HTTP side: waits until text is available, the request is done, or
- * `timeout_ms` elapsed. Moves the pending text into *text and *len (malloc'd,
- * caller frees; NULL when none). Returns true when done (then *text holds
- * the final piece, if any). */
+ * `timeout_ms` elapsed. Copies the pending text into *text and *len (malloc'd
+ * here, on the HTTP thread; caller frees; NULL when none). Returns true when
+ * done (then *text holds the final piece, if any). */
 bool g4_gen_req_wait(struct g4_gen_req *r, int timeout_ms, char **text, size_t *len);
 
-/* HTTP side: moves the pending logprob records into *out (malloc'd). */
+/* HTTP side: copies the pending logprob records into *out (malloc'd). */
 size_t g4_gen_req_take_lp(struct g4_gen_req *r, struct g4_tok_lp **out);
+/* HTTP side, before queueing: room for n logprob records. */
+bool g4_gen_req_reserve_lp(struct g4_gen_req *r, size_t n);
 
-/* Engine side: append a logprob record / text / finish (wakes the waiter). */
+/* Engine side: append a logprob record / text and the generated-token count
+ * (n_generated < 0: unchanged) / finish (wakes the waiter). */
 bool g4_gen_req_emit_lp(struct g4_gen_req *r, const struct g4_tok_lp *rec);
-bool g4_gen_req_emit(struct g4_gen_req *r, const char *text, size_t len);
+bool g4_gen_req_emit(struct g4_gen_req *r, const char *text, size_t len, int64_t n_generated);
 void g4_gen_req_finish(struct g4_gen_req *r, enum g4_gen_finish f, const struct g4_api_error *e);
 
 struct g4_gen_queue {

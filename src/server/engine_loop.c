@@ -2,20 +2,34 @@
  * batching over `parallel` slots, each one sequence with its own KV cache.
  * Between steps, waiting requests join free slots: the slot whose cached
  * ids share the longest prefix with the prompt is taken (prefix cache; ties
- * go to the least recently used), the cache is cut back to that prefix
- * (or to the nearest checkpoint, see runtime/prefix.h) and the rest is
- * prefilled on its own in n_batch chunks (checking cancellation between
- * chunks). Then every active slot's next token is evaluated in ONE batched
- * forward (g4_batch_step), and each slot samples from its row. Generated ids are detokenized incrementally: ids
- * are held back while their text ends in an incomplete UTF-8 sequence
- * (U+FFFD from byte fallback), then stop strings are matched on the text
+ * go to the least recently used), and the cache is cut back to that prefix
+ * (or to the nearest checkpoint, see runtime/prefix.h). Every step is ONE
+ * batched forward (g4_batch_step) over the next token of every decoding
+ * slot plus, when a slot is prefilling, a chunk of its prompt: at most
+ * `prefill_chunk` rows while others decode (so a long prompt delays each
+ * running stream by one bounded chunk per token, not by its whole
+ * prefill), n_batch rows when nothing else runs. Prefilling slots take
+ * turns oldest first; a chunk never crosses a checkpoint multiple. The
+ * last chunk's last row gives the new sequence's first logits, and it
+ * decodes from the next step on. Each slot samples from its row.
+ * Generated ids
+ * are detokenized incrementally (detok.h: byte-fallback runs are held until
+ * they form whole characters), then stop strings are matched on the text
  * not yet sent, and only text that cannot start a stop string is emitted.
+ * The token loop allocates nothing: sampler, grammar mask, detokenizer and
+ * hold buffers are allocated at start-up or when a request starts, and the
+ * text goes into the request's preallocated channel (engine_iface.h); no
+ * I/O, logging or JSON happens here (the HTTP threads format).
  * A request with a grammar (response_format, forced tool calls) has every
  * token the grammar cannot take masked to -inf before sampling; end tokens
- * are allowed only once the grammar's sentence is complete. */
+ * are allowed only once the grammar's sentence is complete. With
+ * tool_choice auto the tool-call grammar waits for its trigger: the model
+ * writes freely until it samples <|tool_call>, and from there on the call
+ * must name a declared function with arguments valid for its schema. */
 #include "server/engine_loop.h"
 
 #include "api/model_impl.h"
+#include "server/openai_req.h"
 #include "core/log.h"
 #include "core/threadpool.h"
 #include "model/weights.h"
@@ -84,20 +98,6 @@ static void fail_req(struct g4_gen_req *r, int status, const char *type, const c
     g4_gen_req_finish(r, G4_FINISH_ERROR, &e);
 }
 
-/* Text of pending ids if it is complete UTF-8 (no trailing replacement
- * character), else NULL with *hold set. */
-static char *decode_ready(struct g4_engine_thread *et, const int32_t *ids, size_t n, bool keep_special, bool force,
-                          size_t *len) {
-    char *s = NULL;
-    g4_error err;
-    if (g4_tokenizer_decode(et->model->tok, ids, n, !keep_special, &s, len, &err) != G4_OK) return NULL;
-    if (!force && *len >= 3 && !memcmp(s + *len - 3, "\xEF\xBF\xBD", 3)) {
-        free(s);
-        return NULL;
-    }
-    return s;
-}
-
 /* Log-softmax of the raw logits at `tok` and the n most likely tokens. */
 static void token_logprob(const float *l, int32_t n_vocab, int32_t tok, int n, struct g4_tok_lp *o) {
     float mx = -INFINITY;
@@ -131,9 +131,9 @@ static void slot_free_req(struct g4_slot *s) {
     s->stop = NULL;
     s->smp = NULL;
     s->hold_len = 0;
-    s->n_pend = 0;
     s->r = NULL;
     s->decoding = false;
+    s->prefilling = false;
 }
 
 static bool stopping(const struct g4_engine_thread *et, const struct g4_gen_req *r) {
@@ -144,30 +144,6 @@ static void update_kv_metric(struct g4_engine_thread *et) {
     long long used = 0;
     for (int i = 0; i < et->n_slots; i++) used += g4_engine_pos(&et->slots[i].eng);
     atomic_store(&et->metrics->kv_used, used);
-}
-
-static void step(struct g4_engine_thread *et);
-
-/* Brings the slot's KV cache to hold prompt[0..k) for the largest k it can
- * reuse, then evaluates the rest (logits of the last row into s->logits).
- * Returns the reused count, or -1 on error/cancel. */
-static int64_t slot_prefill(struct g4_engine_thread *et, struct g4_slot *s, struct g4_gen_req *r, g4_error *err) {
-    int64_t n = (int64_t)r->n_prompt;
-    int64_t k = g4_prefix_seek(&s->pc, &s->eng, r->prompt, n, err);
-    if (k < 0) return -1;
-    int64_t reused = k;
-    while (k < n) {
-        if (k > reused) step(et); /* the other sequences go on between chunks */
-        if (stopping(et, r)) return -1;
-        int64_t m = G4_MIN((int64_t)et->n_batch, n - k);
-        if (g4_prefix_eval(&s->pc, &s->eng, r->prompt + k, m, k + m == n, s->logits, err) != G4_OK) return -1;
-        k += m;
-    }
-    /* a checkpoint at the end of every prompt: the next turn of an agent
-     * loop resends this prompt, followed by text that may tokenize apart
-     * from what was generated */
-    g4_prefix_checkpoint(&s->pc, &s->eng);
-    return reused;
 }
 
 /* Takes one sampling step from `logits` (the slot's last row). Returns true
@@ -181,7 +157,7 @@ static bool slot_token(struct g4_engine_thread *et, struct g4_slot *s, float *lo
         return false;
     }
     if (r->logprobs >= 0) memcpy(et->raw, logits, (size_t)et->n_vocab * sizeof(float));
-    if (s->gs) { /* grammar: mask what it cannot take */
+    if (s->gs && s->g_on) { /* grammar: mask what it cannot take */
         if (g4_grammar_is_dead(s->gs) || g4_grammar_fill_mask(et->gvocab, s->gs, et->mask, &err) != G4_OK) {
             s->fin = G4_FINISH_STOP;
             return false;
@@ -190,7 +166,8 @@ static bool slot_token(struct g4_engine_thread *et, struct g4_slot *s, float *lo
             if (!(et->mask[i >> 6] >> (i & 63) & 1)) logits[i] = -INFINITY;
     }
     int32_t tok = g4_sampler_sample(s->smp, logits);
-    if (s->gs && tok >= 0 && !g4_grammar_accept_token(et->gvocab, s->gs, tok)) tok = -1;
+    if (s->gs && !s->g_on && tok >= 0 && tok == r->grammar_trigger) s->g_on = true; /* fed below */
+    if (s->gs && s->g_on && tok >= 0 && !g4_grammar_accept_token(et->gvocab, s->gs, tok)) tok = -1;
     if (tok < 0 || is_stop_id(et, tok)) {
         if (tok >= 0) s->n_gen++; /* the end token counts as generated, as in OpenAI usage */
         s->fin = G4_FINISH_STOP;
@@ -204,35 +181,14 @@ static bool slot_token(struct g4_engine_thread *et, struct g4_slot *s, float *lo
         g4_gen_req_emit_lp(r, &rec);
     }
     g4_sampler_accept(s->smp, tok);
-    s->pend[s->n_pend++] = tok;
-    size_t tl = 0;
-    char *t = decode_ready(et, s->pend, s->n_pend, r->keep_special, s->n_pend == G4_ARRAY_LEN(s->pend), &tl);
+    /* hold_len < the longest stop string (<= G4_OAI_MAX_STOP_LEN) after every
+     * scan, and hold_cap leaves room for one token's text on top */
+    s->hold_len += g4_detok_add(&s->dt, tok, s->hold + s->hold_len);
     bool matched = false;
-    if (t) {
-        s->n_pend = 0;
-        if (s->hold_len + tl + 1 > s->hold_cap) {
-            size_t cap = G4_MAX(s->hold_cap * 2, s->hold_len + tl + 1);
-            char *nh = realloc(s->hold, cap);
-            if (!nh) {
-                free(t);
-                fail_req(r, 500, "server_error", "out of memory");
-                s->fin = G4_FINISH_ERROR;
-                return false;
-            }
-            s->hold = nh;
-            s->hold_cap = cap;
-        }
-        memcpy(s->hold + s->hold_len, t, tl);
-        s->hold_len += tl;
-        free(t);
-        size_t safe = g4_stop_scan(s->stop, s->hold, s->hold_len, &matched);
-        g4_gen_req_emit(r, s->hold, safe);
-        if (matched) s->hold_len = 0;
-        else memmove(s->hold, s->hold + safe, s->hold_len - safe), s->hold_len -= safe;
-    }
-    pthread_mutex_lock(&r->mu);
-    r->n_generated = s->n_gen;
-    pthread_mutex_unlock(&r->mu);
+    size_t safe = g4_stop_scan(s->stop, s->hold, s->hold_len, &matched);
+    g4_gen_req_emit(r, s->hold, safe, s->n_gen);
+    if (matched) s->hold_len = 0;
+    else memmove(s->hold, s->hold + safe, s->hold_len - safe), s->hold_len -= safe;
     if (matched) {
         s->fin = G4_FINISH_STOP;
         return false;
@@ -252,27 +208,16 @@ static void slot_end(struct g4_engine_thread *et, struct g4_slot *s) {
     enum g4_gen_finish fin = s->fin;
     if (fin != G4_FINISH_ERROR) {
         if (fin != G4_FINISH_CANCELLED) {
-            /* flush held-back ids and text (no stop string can complete now) */
-            size_t tl = 0;
-            char *t = s->n_pend ? decode_ready(et, s->pend, s->n_pend, r->keep_special, true, &tl) : NULL;
-            if (t) {
+            /* flush an open byte run and the held text (no stop string can complete later) */
+            size_t tl = g4_detok_flush(&s->dt, s->hold + s->hold_len);
+            if (tl) {
                 bool matched = false;
-                char *nh = realloc(s->hold, s->hold_len + tl + 1);
-                if (nh) {
-                    s->hold = nh;
-                    s->hold_cap = s->hold_len + tl + 1;
-                    memcpy(s->hold + s->hold_len, t, tl);
-                    s->hold_len += tl;
-                    size_t safe = g4_stop_scan(s->stop, s->hold, s->hold_len, &matched);
-                    if (matched) s->hold_len = safe, fin = G4_FINISH_STOP;
-                }
-                free(t);
+                s->hold_len += tl;
+                size_t safe = g4_stop_scan(s->stop, s->hold, s->hold_len, &matched);
+                if (matched) s->hold_len = safe, fin = G4_FINISH_STOP;
             }
-            g4_gen_req_emit(r, s->hold, s->hold_len);
         }
-        pthread_mutex_lock(&r->mu);
-        r->n_generated = s->n_gen;
-        pthread_mutex_unlock(&r->mu);
+        g4_gen_req_emit(r, s->hold, fin == G4_FINISH_CANCELLED ? 0 : s->hold_len, s->n_gen);
         g4_gen_req_finish(r, fin, NULL);
     }
     atomic_fetch_add(&et->metrics->gen_tokens, s->n_gen);
@@ -298,8 +243,9 @@ static struct g4_slot *pick_slot(struct g4_engine_thread *et, const struct g4_ge
     return best;
 }
 
-/* Starts request r in slot s: checks, prefill, first token. Returns true
- * when the slot is decoding afterwards. */
+/* Starts request r in slot s: checks, sampler, grammar, and the prefix
+ * cache cut; the prompt's remaining ids are then prefilled chunk by chunk
+ * inside the batched steps. Returns true when the slot is active. */
 static bool slot_start(struct g4_engine_thread *et, struct g4_slot *s, struct g4_gen_req *r) {
     g4_error err = {0};
     s->r = r;
@@ -317,6 +263,13 @@ static bool slot_start(struct g4_engine_thread *et, struct g4_slot *s, struct g4
         s->fin = G4_FINISH_ERROR;
         return false;
     }
+    for (int i = 0; i < r->n_stop; i++)
+        if (strlen(r->stop[i]) > G4_OAI_MAX_STOP_LEN) { /* the hold buffer is sized for this */
+            fail_req(r, 400, "invalid_request_error", "a stop string is too long");
+            s->fin = G4_FINISH_ERROR;
+            return false;
+        }
+    g4_detok_init(&s->dt, et->model->tok, r->keep_special);
     if (g4_sampler_init(&s->smp, et->n_vocab, &r->sp, &err) != G4_OK ||
         g4_stop_init(&s->stop, (const char *const *)r->stop, r->n_stop, NULL, 0, &err) != G4_OK) {
         struct g4_api_error e;
@@ -330,20 +283,33 @@ static bool slot_start(struct g4_engine_thread *et, struct g4_slot *s, struct g4
         s->fin = G4_FINISH_ERROR;
         return false;
     }
-    double t0 = g4_now();
-    int64_t reused = slot_prefill(et, s, r, &err);
+    s->t0 = g4_now();
+    int64_t k = g4_prefix_seek(&s->pc, &s->eng, r->prompt, (int64_t)r->n_prompt, &err);
     update_kv_metric(et);
-    if (reused < 0) {
-        if (stopping(et, r)) {
-            s->fin = G4_FINISH_CANCELLED;
-        } else {
-            fail_req(r, 500, "server_error", err.message);
-            s->fin = G4_FINISH_ERROR;
-        }
+    if (k < 0) {
+        fail_req(r, 500, "server_error", err.message);
+        s->fin = G4_FINISH_ERROR;
         return false;
     }
+    s->g_on = s->gs && r->grammar_trigger < 0;
+    s->reused = s->ppos = k;
+    s->n_chunks = s->n_mixed = 0;
+    s->prefilling = true;
+    return true;
+}
+
+/* The prompt is in the KV cache: counters, the waiter learns it, and the
+ * first token is sampled from `logits`. Returns true when decoding goes on. */
+static bool slot_prefilled(struct g4_engine_thread *et, struct g4_slot *s, float *logits) {
+    struct g4_gen_req *r = s->r;
+    s->prefilling = false;
+    /* a checkpoint at the end of every prompt: the next turn of an agent
+     * loop resends this prompt, followed by text that may tokenize apart
+     * from what was generated */
+    g4_prefix_checkpoint(&s->pc, &s->eng);
     s->t1 = g4_now();
-    atomic_fetch_add(&et->metrics->prompt_us, (long long)((s->t1 - t0) * 1e6));
+    int64_t reused = s->reused;
+    atomic_fetch_add(&et->metrics->prompt_us, (long long)((s->t1 - s->t0) * 1e6));
     atomic_fetch_add(&et->metrics->prompt_eval_tokens, (long long)r->n_prompt - reused);
     atomic_fetch_add(&et->metrics->prompt_tokens, (long long)r->n_prompt);
     atomic_fetch_add(&et->metrics->prompt_tokens_cached, reused);
@@ -351,16 +317,50 @@ static bool slot_start(struct g4_engine_thread *et, struct g4_slot *s, struct g4
     pthread_mutex_lock(&r->mu);
     r->prefilled = true;
     r->n_cached = reused;
+    r->n_prefill_steps = s->n_chunks;
+    r->n_prefill_mixed = s->n_mixed;
     pthread_cond_broadcast(&r->cv);
     pthread_mutex_unlock(&r->mu);
-    s->decoding = slot_token(et, s, s->logits);
+    s->decoding = slot_token(et, s, logits);
     return s->decoding;
 }
 
-/* One batched decode step over every decoding slot (not one being
- * prefilled). */
+/* The prefilling slot whose turn it is (admitted first), or NULL. */
+static struct g4_slot *prefill_turn(struct g4_engine_thread *et) {
+    struct g4_slot *p = NULL;
+    for (int i = 0; i < et->n_slots; i++) {
+        struct g4_slot *s = &et->slots[i];
+        if (s->prefilling && (!p || s->last_used < p->last_used)) p = s;
+    }
+    return p;
+}
+
+/* One batched step: a prompt chunk of the prefilling slot whose turn it
+ * is (rows first), then the next token of every decoding slot. Logits come
+ * for the decode rows and, on the prompt's last chunk, its last row. */
 static void step(struct g4_engine_thread *et) {
-    int n = 0;
+    int n = 0, n_dec = 0;
+    for (int i = 0; i < et->n_slots; i++) n_dec += et->slots[i].decoding;
+    struct g4_slot *p = prefill_turn(et);
+    while (p && stopping(et, p->r)) { /* cancelled while waiting for its prompt */
+        p->fin = G4_FINISH_CANCELLED;
+        slot_end(et, p);
+        p = prefill_turn(et);
+    }
+    int64_t m = 0;
+    bool last = false;
+    if (p) {
+        int64_t left = (int64_t)p->r->n_prompt - p->ppos;
+        int64_t every = p->pc.every;
+        m = G4_MIN(left, n_dec ? (int64_t)et->prefill_chunk : (int64_t)et->n_batch);
+        m = G4_MIN(m, (p->ppos / every + 1) * every - p->ppos); /* checkpoints fall on chunk ends */
+        last = m == left;
+        for (int64_t k = 0; k < m; k++) {
+            et->rows[n] = (struct g4_batch_row){&p->eng, p->r->prompt[p->ppos + k]};
+            et->row_slot[n++] = (int)(p - et->slots);
+        }
+    }
+    int out_first = last ? n - 1 : n;
     for (int i = 0; i < et->n_slots; i++)
         if (et->slots[i].decoding) {
             et->rows[n] = (struct g4_batch_row){&et->slots[i].eng, et->slots[i].next};
@@ -368,9 +368,17 @@ static void step(struct g4_engine_thread *et) {
         }
     if (!n) return;
     g4_error err = {0};
-    g4_status st = g4_batch_step(&et->batch, et->rows, n, 0, et->blogits, &err);
-    for (int k = 0; k < n; k++) {
+    g4_status st = g4_batch_step(&et->batch, et->rows, n, out_first, et->blogits, &err);
+    if (p && st == G4_OK) {
+        g4_prefix_record(&p->pc, &p->eng, p->r->prompt + p->ppos, m);
+        p->ppos += m;
+        p->n_chunks++;
+        p->n_mixed += n_dec > 0;
+        if (last && !slot_prefilled(et, p, et->blogits)) slot_end(et, p);
+    }
+    for (int k = out_first; k < n; k++) {
         struct g4_slot *s = &et->slots[et->row_slot[k]];
+        if (s == p) continue; /* its last prompt row: done above */
         if (st != G4_OK) {
             fail_req(s->r, 500, "server_error", err.message);
             s->fin = G4_FINISH_ERROR;
@@ -378,7 +386,12 @@ static void step(struct g4_engine_thread *et) {
             continue;
         }
         g4_prefix_note(&s->pc, &s->eng, s->next);
-        if (!slot_token(et, s, et->blogits + (size_t)k * et->n_vocab)) slot_end(et, s);
+        if (!slot_token(et, s, et->blogits + (size_t)(k - out_first) * et->n_vocab)) slot_end(et, s);
+    }
+    if (p && st != G4_OK && p->r) {
+        fail_req(p->r, 500, "server_error", err.message);
+        p->fin = G4_FINISH_ERROR;
+        slot_end(et, p);
     }
 }
 
@@ -409,7 +422,7 @@ static void *engine_main(void *arg) {
 }
 
 g4_status g4_engine_thread_start(struct g4_engine_thread *et, const g4_model *m, int64_t n_ctx, int n_threads,
-                                 int parallel, struct g4_gen_queue *q, struct g4_metrics *metrics,
+                                 int parallel, int prefill_chunk, struct g4_gen_queue *q, struct g4_metrics *metrics,
                                  const atomic_bool *abort, g4_error *err) {
     memset(et, 0, sizeof *et);
     et->abort = abort;
@@ -422,6 +435,9 @@ g4_status g4_engine_thread_start(struct g4_engine_thread *et, const g4_model *m,
     et->q = q;
     et->metrics = metrics;
     et->n_batch = 256;
+    if (prefill_chunk < 0 || prefill_chunk > et->n_batch)
+        return g4_fail(err, G4_ERR_INVALID_ARG, "serve: prefill chunk %d outside [1, %d]", prefill_chunk, et->n_batch);
+    et->prefill_chunk = prefill_chunk ? prefill_chunk : G4_PREFILL_CHUNK;
     et->n_stop_ids = g4_model_stop_ids(m, et->stop_ids, (int)G4_ARRAY_LEN(et->stop_ids));
     g4_status st = g4_dec_bind(&et->dec, &m->cfg, &m->tensors, err);
     et->dec_bound = st == G4_OK;
@@ -432,23 +448,26 @@ g4_status g4_engine_thread_start(struct g4_engine_thread *et, const g4_model *m,
     }
     et->n_vocab = et->dec.n_vocab;
     et->slots = calloc((size_t)parallel, sizeof *et->slots);
-    et->rows = calloc((size_t)parallel, sizeof *et->rows);
-    et->row_slot = calloc((size_t)parallel, sizeof *et->row_slot);
-    et->blogits = malloc((size_t)parallel * (size_t)et->n_vocab * sizeof(float));
+    /* a step: one decode row per slot plus a prompt chunk of up to n_batch rows */
+    int max_rows = parallel + et->n_batch;
+    et->rows = calloc((size_t)max_rows, sizeof *et->rows);
+    et->row_slot = calloc((size_t)max_rows, sizeof *et->row_slot);
+    et->blogits = malloc((size_t)(parallel + 1) * (size_t)et->n_vocab * sizeof(float));
     et->raw = malloc((size_t)et->n_vocab * sizeof(float));
     if (!et->slots || !et->rows || !et->row_slot || !et->blogits || !et->raw) {
         g4_engine_thread_join(et);
         return g4_fail(err, G4_ERR_NOMEM, "serve: out of memory");
     }
     et->n_slots = parallel;
+    et->hold_cap = G4_OAI_MAX_STOP_LEN + g4_detok_max_add(m->tok) + 16;
     for (int i = 0; i < parallel && st == G4_OK; i++) {
         struct g4_slot *s = &et->slots[i];
         st = g4_engine_init(&s->eng, &et->dec, et->n_ctx, et->n_batch, et->pool, err);
         if (st == G4_OK) st = g4_prefix_init(&s->pc, &s->eng, G4_PREFIX_EVERY, G4_PREFIX_MAX_CKPT, err);
-        if (st == G4_OK && !(s->logits = malloc((size_t)et->n_vocab * sizeof(float))))
+        if (st == G4_OK && !(s->hold = malloc(et->hold_cap)))
             st = g4_fail(err, G4_ERR_NOMEM, "serve: out of memory");
     }
-    if (st == G4_OK) st = g4_batch_init(&et->batch, &et->dec, parallel, g4_kvcache_max_cap(&et->slots[0].eng.kv),
+    if (st == G4_OK) st = g4_batch_init(&et->batch, &et->dec, max_rows, g4_kvcache_max_cap(&et->slots[0].eng.kv),
                                         et->pool, err);
     if (st == G4_OK) st = build_gvocab(et, err);
     if (st != G4_OK) {
@@ -472,7 +491,6 @@ void g4_engine_thread_join(struct g4_engine_thread *et) {
         slot_free_req(s);
         g4_prefix_free(&s->pc);
         g4_engine_free(&s->eng);
-        free(s->logits);
         free(s->hold);
     }
     free(et->slots);

@@ -324,6 +324,41 @@ static int setup_req(struct g4_gen_req *q, struct g4_oai_req *r, const g4_model 
     return 0;
 }
 
+/* tool_choice "none" (or no tools) on a Gemma 4 chat: the model must not
+ * call, so the tokens that frame a call are banned at sampling time (the
+ * sampler's suppress list: -inf before bias, penalties and sampling), not
+ * merely left unparsed. An unframed `call:` after <channel|> stays content,
+ * since the parser only recognizes it while tools are enabled. */
+static void ban_tool_calls(struct g4_gen_req *q, const g4_model *m, int32_t n_vocab) {
+    static const char *const marks[] = {"<|tool_call>", "<tool_call|>"};
+    int n = 0;
+    for (size_t i = 0; i < G4_ARRAY_LEN(marks); i++) {
+        int32_t id = g4_tokenizer_find(m->tok, marks[i], strlen(marks[i]));
+        if (id >= 0 && id < n_vocab) q->ban[n++] = id;
+    }
+    q->sp.suppress_tokens = q->ban;
+    q->sp.n_suppress = n;
+}
+
+/* tool_choice auto on a Gemma 4 model: the tool-call grammar starts when
+ * the model samples <|tool_call> (the text before it is free), so a call
+ * the model decides to make names a declared function and has valid
+ * arguments. Schema keywords the grammar does not support are ignored here
+ * (the grammar then accepts more than the schema): auto requests never
+ * failed on them before, and still do not. */
+static int compile_auto_grammar(struct g4_gen_req *q, const struct g4_oai_req *r, const g4_model *m,
+                                struct g4_api_error *e) {
+    int32_t trig = g4_tokenizer_find(m->tok, "<|tool_call>", 12);
+    if (trig < 0) return 0;
+    struct g4_grammar_tool_opts to = {.parallel = r->parallel_tool_calls, .ignore_unsupported = true};
+    g4_error err = {0};
+    g4_status st = g4_grammar_compile_tools(r->tools, &to, &q->grammar, NULL, 0, &err);
+    if (st == G4_ERR_NOMEM) return g4_api_fail(e, 500, "server_error", NULL, NULL, "out of memory");
+    if (st != G4_OK) return g4_api_bad(e, "tools", "%s", err.message);
+    q->grammar_trigger = trig;
+    return 0;
+}
+
 /* Structured output: response_format json_object / json_schema, or
  * tool_choice required / named (Gemma 4 tool-call grammar). */
 static int compile_grammar(struct g4_gen_req *q, const struct g4_oai_req *r, struct g4_api_error *e) {
@@ -420,12 +455,16 @@ static struct MHD_Response *handle(struct g4_http_req *hr, enum g4_oai_kind kind
     q->keep_special = kind == G4_OAI_CHAT;
     q->logprobs = r.logprobs ? r.top_logprobs : -1;
     g->logprobs = r.logprobs;
-    if (g->logprobs && !(g->lp_pending = json_array())) {
+    if (g->logprobs && (!(g->lp_pending = json_array()) || !g4_gen_req_reserve_lp(q, 256))) {
         g4_api_fail(&e, 500, "server_error", NULL, NULL, "out of memory");
         goto fail_engine_ref;
     }
     if ((st = setup_req(q, &r, s->model, s->n_ctx, &e))) goto fail_engine_ref;
     if ((st = compile_grammar(q, &r, &e))) goto fail_engine_ref;
+    if (kind == G4_OAI_CHAT && gemma4 && !tools_on) ban_tool_calls(q, s->model, s->n_vocab);
+    if (kind == G4_OAI_CHAT && gemma4 && tools_on && r.tool_choice == G4_TOOL_AUTO && !q->grammar &&
+        (st = compile_auto_grammar(q, &r, s->model, &e)))
+        goto fail_engine_ref;
     if (kind == G4_OAI_CHAT) {
         struct g4_outparse_opts po = {.tools_enabled = tools_on && gemma4};
         if (getrandom(&po.id_seed, sizeof po.id_seed, 0) != (ssize_t)sizeof po.id_seed) po.id_seed = (uint64_t)time(NULL);

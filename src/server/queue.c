@@ -17,6 +17,11 @@ double g4_now(void) {
 struct g4_gen_req *g4_gen_req_new(int32_t *prompt, size_t n_prompt) {
     struct g4_gen_req *r = calloc(1, sizeof *r);
     if (!r) return NULL;
+    if (!(r->text = malloc(G4_GEN_TEXT_CAP))) {
+        free(r);
+        return NULL;
+    }
+    r->text_cap = G4_GEN_TEXT_CAP;
     pthread_mutex_init(&r->mu, NULL);
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);
@@ -29,6 +34,7 @@ struct g4_gen_req *g4_gen_req_new(int32_t *prompt, size_t n_prompt) {
     atomic_init(&r->cancel, false);
     atomic_init(&r->refs, 2);
     r->logprobs = -1;
+    r->grammar_trigger = -1;
     r->t_queued = g4_now();
     return r;
 }
@@ -59,22 +65,33 @@ bool g4_gen_req_wait(struct g4_gen_req *r, int timeout_ms, char **text, size_t *
     while (!r->done && !r->text_len) {
         if (pthread_cond_timedwait(&r->cv, &r->mu, &until) == ETIMEDOUT) break;
     }
-    if (r->text_len) {
-        *text = r->text;
-        *len = r->text_len;
-        r->text = NULL;
-        r->text_len = r->text_cap = 0;
+    char *copy = NULL;
+    size_t n = r->text_len;
+    if (n) { /* copied, so the engine keeps its buffer (no allocation on its side) */
+        copy = malloc(n + 1);
+        if (copy) {
+            memcpy(copy, r->text, n);
+            copy[n] = 0;
+            r->text_len = 0;
+        }
     }
     bool done = r->done;
     pthread_mutex_unlock(&r->mu);
+    if (n && !copy) return false; /* out of memory: try again on the next wait */
+    *text = copy;
+    *len = copy ? n : 0;
     return done;
 }
 
-bool g4_gen_req_emit(struct g4_gen_req *r, const char *text, size_t len) {
-    if (!len) return true;
+bool g4_gen_req_emit(struct g4_gen_req *r, const char *text, size_t len, int64_t n_generated) {
     pthread_mutex_lock(&r->mu);
+    if (n_generated >= 0) r->n_generated = n_generated;
+    if (!len) {
+        pthread_mutex_unlock(&r->mu);
+        return true;
+    }
     bool ok = true;
-    if (r->text_len + len + 1 > r->text_cap) {
+    if (r->text_len + len + 1 > r->text_cap) { /* the HTTP side lags G4_GEN_TEXT_CAP behind */
         size_t cap = (r->text_len + len + 1) * 2;
         char *t = realloc(r->text, cap);
         if (!t) ok = false;
@@ -93,17 +110,33 @@ bool g4_gen_req_emit(struct g4_gen_req *r, const char *text, size_t len) {
 size_t g4_gen_req_take_lp(struct g4_gen_req *r, struct g4_tok_lp **out) {
     pthread_mutex_lock(&r->mu);
     size_t n = r->n_lp;
-    *out = r->lp;
-    r->lp = NULL;
-    r->n_lp = r->lp_cap = 0;
+    *out = n ? malloc(n * sizeof **out) : NULL;
+    if (*out) {
+        memcpy(*out, r->lp, n * sizeof **out);
+        r->n_lp = 0;
+    } else {
+        n = 0;
+    }
     pthread_mutex_unlock(&r->mu);
     return n;
+}
+
+bool g4_gen_req_reserve_lp(struct g4_gen_req *r, size_t n) {
+    pthread_mutex_lock(&r->mu);
+    bool ok = true;
+    if (n > r->lp_cap) {
+        struct g4_tok_lp *p = realloc(r->lp, n * sizeof *p);
+        if (!p) ok = false;
+        else r->lp = p, r->lp_cap = n;
+    }
+    pthread_mutex_unlock(&r->mu);
+    return ok;
 }
 
 bool g4_gen_req_emit_lp(struct g4_gen_req *r, const struct g4_tok_lp *rec) {
     pthread_mutex_lock(&r->mu);
     bool ok = true;
-    if (r->n_lp == r->lp_cap) {
+    if (r->n_lp == r->lp_cap) { /* the HTTP side lags the reserved records behind */
         size_t cap = r->lp_cap ? r->lp_cap * 2 : 16;
         struct g4_tok_lp *p = realloc(r->lp, cap * sizeof *p);
         if (!p) ok = false;

@@ -61,7 +61,7 @@ int g4_serve_run(const struct g4_serve_config *cfg) {
     const char *paths[] = {cfg->model_path};
     if (g4_model_load(paths, 1, NULL, &s->model, &err) != G4_OK ||
         g4_specials_new(s->model, &s->specials, &err) != G4_OK ||
-        g4_engine_thread_start(&s->et, s->model, cfg->n_ctx, cfg->n_threads, cfg->parallel, &s->q, &s->metrics, &s->abort, &err) !=
+        g4_engine_thread_start(&s->et, s->model, cfg->n_ctx, cfg->n_threads, cfg->parallel, cfg->prefill_chunk, &s->q, &s->metrics, &s->abort, &err) !=
             G4_OK) {
         fprintf(stderr, "g4 serve: %s\n", err.message);
         atomic_store(&s->state, G4_SRV_FAILED);

@@ -36,6 +36,7 @@ struct g4_serve_config {
     const char **cors;         /* allowed origins ("*" = any) */
     int n_cors;
     int parallel;              /* slots: sequences decoded together (continuous batching) */
+    int prefill_chunk;         /* prompt rows per step while others decode; 0 = default 64 */
     int64_t n_ctx;             /* 0 = min(model, 4096) */
     int n_threads;             /* 0 = all cores */
     size_t max_body;           /* bytes; default 16 MiB */

@@ -17,4 +17,5 @@ i=0
 until [ "$("$PY" -c "import urllib.request,sys
 try: print(urllib.request.urlopen('http://127.0.0.1:$port/health', timeout=2).status)
 except Exception as e: print(getattr(e, 'code', 0))" 2>/dev/null)" = 200 ] || [ $i -ge 120 ]; do sleep 0.5; i=$((i + 1)); done
+if [ $i -ge 120 ]; then echo "FAIL $tag:health-ready (no 200 from /health within 60 s)"; tail -20 "$dir/log"; exit 1; fi
 echo "PASS $tag:health-ready"

@@ -274,6 +274,24 @@ def t_json_schema():
     except (TypeError, ValueError):
         ok = False
     check("json-object-valid", ok, f"{c.finish_reason} {c.message.content!r}")
+    # unbounded numbers end: integer and fraction digits are capped at 16 and
+    # exponent digits at 3, so even a random model closes the object well
+    # within max_tokens (before the caps it wrote digits until max_tokens)
+    schema = {"type": "object", "properties": {"n": {"type": "integer"}, "x": {"type": "number"}},
+              "required": ["n", "x"], "additionalProperties": False}
+    for seed in range(3):
+        r = client.chat.completions.create(
+            model=MODEL, max_tokens=300, seed=seed, messages=[{"role": "user", "content": "Two numbers."}],
+            response_format={"type": "json_schema", "json_schema": {"name": "nums", "strict": True, "schema": schema}})
+        c = r.choices[0]
+        try:
+            ok = c.finish_reason == "stop" and validate(json.loads(c.message.content), schema)
+        except (TypeError, ValueError):
+            ok = False
+        if not ok:
+            check("json-schema-unbounded-numbers-end", False, f"seed {seed}: {c.finish_reason} {c.message.content!r}")
+            return
+    check("json-schema-unbounded-numbers-end", True)
 
 
 def no_markup(s):
@@ -337,11 +355,58 @@ def t_auto_and_none():
             check("tool-choice-auto", False, f"seed {seed}: {c}")
             return
     check("tool-choice-auto", True)
-    r = client.chat.completions.create(model=MODEL, messages=ASK, tools=TOOLS, tool_choice="none", max_tokens=24,
-                                       seed=1)
+    # tool_choice none forbids a call at sampling time: <|tool_call> is banned
+    # even when a logit bias of +100 makes it the only likely token (without
+    # the ban every sampled token would be <|tool_call>), with or without tools
+    tc_id = tool_call_id()
+    for seed, tools in ((1, TOOLS), (2, None)):
+        extra = {"tools": TOOLS, "tool_choice": "none"} if tools else {}
+        r = client.chat.completions.create(model=MODEL, messages=ASK, max_tokens=24, seed=seed,
+                                           logit_bias={str(tc_id): 100}, logprobs=True, **extra)
+        c = r.choices[0]
+        ids_ok = all(e.token != "<|tool_call>" for e in (c.logprobs.content or []))
+        if not (not c.message.tool_calls and c.finish_reason in ("stop", "length") and ids_ok
+                and no_markup(c.message.content)):
+            check("tool-choice-none", False, f"tools={bool(tools)}: {c}")
+            return
+    check("tool-choice-none", True)
+    # streamed too
+    stream = client.chat.completions.create(model=MODEL, messages=ASK, tools=TOOLS, tool_choice="none", max_tokens=16,
+                                            seed=3, stream=True, logit_bias={str(tc_id): 100})
+    ct, calls = "", False
+    for ch in stream:
+        if ch.choices:
+            ct += ch.choices[0].delta.content or ""
+            calls |= bool(ch.choices[0].delta.tool_calls)
+    check("tool-choice-none-stream", not calls and no_markup(ct), repr(ct))
+    # the same bias with tool_choice auto does produce a call frame: the check above can fail
+    r = client.chat.completions.create(model=MODEL, messages=ASK, tools=TOOLS, max_tokens=8, seed=1,
+                                       logit_bias={str(tc_id): 100}, logprobs=True)
     c = r.choices[0]
-    check("tool-choice-none", not c.message.tool_calls and c.finish_reason in ("stop", "length")
-          and no_markup(c.message.content), str(c))
+    check("tool-choice-auto-biased", any(e.token == "<|tool_call>" for e in (c.logprobs.content or [])), str(c))
+    # auto: once the model opens a call, the tool-call grammar holds it to a
+    # declared function with valid arguments (without it, the biased random
+    # model writes <|tool_call><|tool_call>... and no call parses)
+    for seed in range(3):
+        r = client.chat.completions.create(model=MODEL, messages=ASK, tools=TOOLS, max_tokens=200, seed=seed,
+                                           parallel_tool_calls=False, logit_bias={str(tc_id): 100})
+        c = r.choices[0]
+        if not (c.finish_reason == "tool_calls" and c.message.tool_calls and len(c.message.tool_calls) == 1
+                and calls_ok("tool-choice-auto-grammar", c.message.tool_calls, SCHEMAS)):
+            check("tool-choice-auto-grammar", False, f"seed {seed}: {c}")
+            return
+    check("tool-choice-auto-grammar", True)
+
+
+def tool_call_id():
+    """Token id of <|tool_call> from the server's /tokenize (special strings parsed)."""
+    req = urllib.request.Request(URL + "/tokenize", method="POST", headers={
+        "Content-Type": "application/json", "Authorization": "Bearer " + KEY},
+        data=json.dumps({"content": "<|tool_call>", "parse_special": True}).encode())
+    with urllib.request.urlopen(req, timeout=30) as r:
+        toks = json.loads(r.read())["tokens"]
+    assert len(toks) == 1, toks
+    return toks[0]
 
 
 def t_errors():
@@ -372,6 +437,8 @@ def t_errors():
         pm = err.get("param") or ""
         check(f"400-{param}", st == 400 and err.get("type") == "invalid_request_error"
               and (pm == param or pm.startswith(param)), f"{st} {b[:200]!r}")
+        if "pattern" in json.dumps(extra):  # the unsupported keyword is named, with its path
+            check("400-names-unsupported-keyword", "pattern at /" in (err.get("message") or ""), str(err))
     # the SDK maps them to BadRequestError
     try:
         client.chat.completions.create(model=MODEL, messages=ASK, tools=TOOLS,

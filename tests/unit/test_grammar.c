@@ -299,6 +299,108 @@ static void test_unsupported(void) {
     }
 }
 
+/* Every scalar is bounded (grammar.h): digits of numbers, string length
+ * (max_string unless maxLength is tighter), free keys; bounds never leave a
+ * dead end. */
+static void test_caps(void) {
+    struct g4_grammar *g = NULL;
+    json_t *s = json_loads("{\"type\":\"array\",\"items\":{\"type\":[\"number\",\"string\"]}}", 0, NULL);
+    struct g4_grammar_opts o = {.max_string = 5};
+    CHECK(g4_grammar_compile_json(s, &o, &g, NULL, 0, NULL) == G4_OK);
+    json_decref(s);
+    static const struct {
+        const char *doc;
+        bool ok;
+    } cases[] = {
+        {"[1234567890123456]", true},     {"[12345678901234567]", false}, /* 16 integer digits */
+        {"[-1234567890123456]", true},    {"[-12345678901234567]", false},
+        {"[0.1234567890123456]", true},   {"[0.12345678901234567]", false}, /* 16 fraction digits */
+        {"[1e123]", true},                {"[1e0123]", false}, /* 3 exponent digits, leading zeros count */
+        {"[1E-999]", true},               {"[1e-0001]", false},
+        {"[1e300]", true},                {"[1e301]", false}, {"[10e300]", false}, /* at most 1e300 */
+        {"[\"abcde\"]", true},            {"[\"abcdef\"]", false}, /* max_string 5 */
+        {"[\"\u00e9\u00e9\u00e9\u00e9\u00e9\"]", true}, {"[\"a\\u00e9cdef\"]", false}, /* code points */
+    };
+    for (size_t i = 0; i < G4_ARRAY_LEN(cases); i++)
+        CHECKF(accepts(g, cases[i].doc, strlen(cases[i].doc)) == cases[i].ok, "%s should be %s", cases[i].doc,
+               cases[i].ok ? "accepted" : "rejected");
+    /* random walks end: every scalar closes within its cap */
+    uint64_t rng = 77;
+    int done = 0;
+    for (int k = 0; k < 40; k++) {
+        char buf[4096];
+        int n = sample(g, &rng, buf, 4000);
+        done += n >= 0;
+    }
+    CHECKF(done == 40, "only %d of 40 random walks completed", done);
+    g4_grammar_free(g);
+    /* maxLength tighter than the cap wins; a minLength above the cap wins over it */
+    s = json_loads("{\"type\":\"array\",\"items\":{\"anyOf\":[{\"type\":\"string\",\"maxLength\":2},"
+                   "{\"type\":\"string\",\"minLength\":8}]}}", 0, NULL);
+    CHECK(g4_grammar_compile_json(s, &o, &g, NULL, 0, NULL) == G4_OK);
+    json_decref(s);
+    CHECK(accepts(g, "[\"ab\"]", 6));
+    CHECK(!accepts(g, "[\"abc\"]", 7));
+    CHECK(accepts(g, "[\"abcdefgh\"]", 12));
+    CHECK(!accepts(g, "[\"abcdefghi\"]", 13));
+    g4_grammar_free(g);
+    /* the default cap is G4_GRAMMAR_MAX_STRING code points */
+    CHECK(g4_grammar_compile_json(NULL, NULL, &g, NULL, 0, NULL) == G4_OK);
+    size_t big = G4_GRAMMAR_MAX_STRING + 16;
+    char *doc = malloc(big + 16);
+    struct g4_grammar_state *st = NULL;
+    CHECK(doc && g4_grammar_state_new(g, &st, NULL) == G4_OK);
+    if (doc && st) {
+        memset(doc, 'x', big);
+        CHECK(g4_grammar_accept_bytes(st, "{\"k\":\"", 6));
+        CHECK(g4_grammar_accept_bytes(st, doc, G4_GRAMMAR_MAX_STRING));
+        CHECK(!g4_grammar_accept_bytes(st, "x", 1));
+        /* an undeclared key: G4_GRAMMAR_MAX_KEY_BYTES bytes, not one more */
+        g4_grammar_state_reset(st);
+        CHECK(g4_grammar_accept_bytes(st, "{\"", 2));
+        CHECK(g4_grammar_accept_bytes(st, doc, G4_GRAMMAR_MAX_KEY_BYTES));
+        struct g4_grammar_state *st2 = NULL;
+        CHECK(g4_grammar_state_new(g, &st2, NULL) == G4_OK);
+        g4_grammar_state_copy(st2, st);
+        CHECK(g4_grammar_accept_bytes(st2, "\":1}", 4) && g4_grammar_is_complete(st2));
+        CHECK(!g4_grammar_accept_bytes(st, "x", 1));
+        g4_grammar_state_free(st2);
+    }
+    g4_grammar_state_free(st);
+    free(doc);
+    g4_grammar_free(g);
+    /* bounds: integers reachable in 16 digits; bounds beyond that are refused by name */
+    s = json_loads("{\"type\":\"integer\",\"minimum\":1000000000000000}", 0, NULL);
+    CHECK(g4_grammar_compile_json(s, NULL, &g, NULL, 0, NULL) == G4_OK);
+    CHECK(accepts(g, "9999999999999999", 16));
+    CHECK(!accepts(g, "99999999999999999", 17));
+    CHECK(!accepts(g, "999999999999999", 15));
+    rng = 5;
+    for (int k = 0; k < 10; k++) {
+        char buf[64];
+        CHECK(sample(g, &rng, buf, 60) >= 0);
+    }
+    g4_grammar_free(g);
+    json_decref(s);
+    s = json_loads("{\"type\":\"object\",\"properties\":{\"n\":{\"type\":\"number\",\"minimum\":1e17}}}", 0, NULL);
+    g4_error e = {0};
+    CHECK(g4_grammar_compile_json(s, NULL, &g, NULL, 0, &e) == G4_ERR_UNSUPPORTED);
+    CHECKF(strstr(e.message, "beyond 16 integer digits at /properties/n") != NULL, "%s", e.message);
+    json_decref(s);
+    /* tool mode: Gemma strings are capped the same way */
+    json_t *tools = json_loads("[{\"type\":\"function\",\"function\":{\"name\":\"f\",\"parameters\":{"
+                               "\"type\":\"object\",\"properties\":{\"s\":{\"type\":\"string\"},"
+                               "\"n\":{\"type\":\"number\"}}}}}]", 0, NULL);
+    struct g4_grammar_tool_opts to = {.max_string = 3};
+    CHECK(g4_grammar_compile_tools(tools, &to, &g, NULL, 0, NULL) == G4_OK);
+    CHECK(accepts_text(g, "<|tool_call>call:f{s:<|\"|>abc<|\"|>}<tool_call|>"));
+    CHECK(!accepts_text(g, "<|tool_call>call:f{s:<|\"|>abcd<|\"|>}<tool_call|>"));
+    CHECK(accepts_text(g, "<|tool_call>call:f{n:0.1234567890123456}<tool_call|>"));
+    CHECK(!accepts_text(g, "<|tool_call>call:f{n:0.12345678901234567}<tool_call|>"));
+    g4_grammar_free(g);
+    json_decref(tools);
+}
+
 /* ---- 3: tool calls ---------------------------------------------------------------- */
 
 static const char *TOOLS =
@@ -496,6 +598,22 @@ static void test_mask_small(void) {
         CHECK(g4_grammar_accept_bytes(s, steps[i], strlen(steps[i])));
         CHECKF(mask_matches_brute(v, g, s, n, toks, lens, kinds, NULL), "json state after '%s'", steps[i]);
     }
+    g4_grammar_state_free(s);
+    g4_grammar_free(g);
+    /* near the caps: a string 1 code point from max_string, a free key
+     * close to G4_GRAMMAR_MAX_KEY_BYTES */
+    struct g4_grammar_opts capo = {.max_string = 2};
+    CHECK(g4_grammar_compile_json(NULL, &capo, &g, NULL, 0, NULL) == G4_OK);
+    CHECK(g4_grammar_state_new(g, &s, NULL) == G4_OK);
+    CHECK(g4_grammar_accept_bytes(s, "{\"a\":\"x", 6));
+    CHECKF(mask_matches_brute(v, g, s, n, toks, lens, kinds, NULL), "string at max_string - 1");
+    CHECK(g4_grammar_accept_bytes(s, "y", 1));
+    CHECKF(mask_matches_brute(v, g, s, n, toks, lens, kinds, NULL), "string at max_string");
+    g4_grammar_state_reset(s);
+    char key[G4_GRAMMAR_MAX_KEY_BYTES + 2] = "{\"";
+    memset(key + 2, 'k', G4_GRAMMAR_MAX_KEY_BYTES - 1);
+    CHECK(g4_grammar_accept_bytes(s, key, G4_GRAMMAR_MAX_KEY_BYTES + 1));
+    CHECKF(mask_matches_brute(v, g, s, n, toks, lens, kinds, NULL), "free key at the cap - 1");
     g4_grammar_state_free(s);
     g4_grammar_free(g);
     /* no dead ends: once every declared key of a closed object is used, ','
@@ -748,6 +866,7 @@ int main(void) {
     RUN(test_schema_fixtures);
     RUN(test_json_object_mode);
     RUN(test_unsupported);
+    RUN(test_caps);
     RUN(test_tool_grammar);
     RUN(test_tool_roundtrip);
     RUN(test_mask_small);

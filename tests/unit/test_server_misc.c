@@ -41,8 +41,12 @@ static void test_queue(void) {
     char *t;
     size_t n;
     CHECK(!g4_gen_req_wait(a, 10, &t, &n) && !t); /* timeout, nothing */
-    CHECK(g4_gen_req_emit(a, "he", 2) && g4_gen_req_emit(a, "llo", 3));
-    CHECK(!g4_gen_req_wait(a, 10, &t, &n) && n == 5 && !memcmp(t, "hello", 5));
+    CHECK(g4_gen_req_emit(a, "he", 2, -1) && g4_gen_req_emit(a, "llo", 3, 2));
+    CHECK(!g4_gen_req_wait(a, 10, &t, &n) && n == 5 && !memcmp(t, "hello", 5) && a->n_generated == 2);
+    free(t);
+    /* the channel keeps its buffer: the engine side appends without allocating */
+    CHECK(a->text && a->text_cap == G4_GEN_TEXT_CAP && a->text_len == 0);
+    CHECK(g4_gen_req_emit(a, "x", 1, -1) && !g4_gen_req_wait(a, 10, &t, &n) && n == 1 && a->n_generated == 2);
     free(t);
     g4_gen_req_finish(a, G4_FINISH_LENGTH, NULL);
     CHECK(g4_gen_req_wait(a, 10, &t, &n) && !t && a->finish == G4_FINISH_LENGTH);

@@ -16,6 +16,7 @@ static void usage(FILE *f) {
             "  --api-key KEY           require 'Authorization: Bearer KEY' (repeatable)\n"
             "  --api-key-file F        keys, one per line\n"
             "  --parallel N            sequences decoded together (continuous batching; default 4)\n"
+            "  --prefill-chunk N       prompt tokens per step while other sequences decode (default 64)\n"
             "  --ctx N                 context length (default: min(model, 4096))\n"
             "  --threads N             compute threads (default: all cores)\n"
             "  --cors-origin ORIGIN    allow this browser origin ('*' = any; repeatable)\n"
@@ -98,6 +99,8 @@ int cmd_serve(int argc, char **argv) {
             }
         } else if (!strcmp(a, "--parallel") && num(v, 1, 256, &x)) {
             c.parallel = (int)x;
+        } else if (!strcmp(a, "--prefill-chunk") && num(v, 1, 256, &x)) {
+            c.prefill_chunk = (int)x;
         } else if (!strcmp(a, "--ctx") && num(v, 16, 1LL << 24, &x)) c.n_ctx = x;
         else if (!strcmp(a, "--threads") && num(v, 0, 1024, &x)) c.n_threads = (int)x;
         else if (!strcmp(a, "--cors-origin")) {
