@@ -14,6 +14,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 static size_t carve(uint8_t **p, size_t *used, size_t bytes, uint8_t *base) {
     size_t off = (*used + 63) & ~(size_t)63;
@@ -198,5 +199,6 @@ void g4_dec_free(struct g4_dec *dec) {
     if (!dec) return;
     free(dec->layers);
     free(dec->owned);
+    if (dec->packed_mem) munmap(dec->packed_mem, dec->packed_bytes);
     memset(dec, 0, sizeof *dec);
 }

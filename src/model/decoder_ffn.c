@@ -11,6 +11,7 @@
 #include "model/decoder_impl.h"
 
 #include "core/fp16.h"
+#include "kernels/kernels.h"
 #include "tensor/types.h"
 
 #include <math.h>
@@ -44,6 +45,9 @@ void g4_dec_mlp(const struct g4_dec *dec, int il, int n, struct g4_dec_scratch *
 static struct g4_mat expert_view(const struct g4_mat *m, size_t stride, int e) {
     struct g4_mat v = *m;
     v.data = (const uint8_t *)m->data + (size_t)e * stride;
+    /* experts are packed as one stacked matrix (weights_pack.c) */
+    if (m->packed)
+        v.packed = (const uint8_t *)m->packed + (size_t)e * g4_matmul_repack_size(g4_kernels(), m->type, m->rows, m->cols);
     return v;
 }
 

@@ -52,6 +52,7 @@ void g4_dec_matmul(struct g4_pool *tp, const struct g4_mat *w, const float *x, i
     struct g4_matmul_args a = {
         .type = w->type, .w = w->data, .w_row_bytes = w->row_bytes, .N = w->rows, .K = w->cols, .M = n,
         .x = x, .x_stride = ldx, .y = y, .y_stride = ldy, .f32_act = f32_act, .wdata = wdata,
+        .w_packed = w->packed,
     };
     g4_matmul(tp, g4_kernels(), &a);
 }

@@ -426,6 +426,7 @@ g4_status g4_engine_thread_start(struct g4_engine_thread *et, const g4_model *m,
     g4_status st = g4_dec_bind(&et->dec, &m->cfg, &m->tensors, err);
     et->dec_bound = st == G4_OK;
     if (st == G4_OK) st = g4_pool_init(&et->pool, n_threads, err);
+    if (st == G4_OK) st = g4_dec_pack(&et->dec, et->pool, true, err); /* file-mapped tensors */
     if (st != G4_OK) {
         g4_engine_thread_join(et);
         return st;
