@@ -218,6 +218,11 @@ void g4_matmul_rows(const struct g4_kernels *kt, const struct g4_matmul_args *a,
 /* Both phases on a pool (NULL: on the caller), chunks of N handed out by an
  * atomic counter. Call g4_matmul_check first. */
 void g4_matmul(struct g4_pool *pool, const struct g4_kernels *kt, const struct g4_matmul_args *a);
+/* n independent matmuls as one pool job (one hand-off and one barrier instead
+ * of n; e.g. q/k/v or gate/up). Entries with the same x (pointer, stride, M,
+ * K) and activation type convert it once, into the first such entry's
+ * wdata. Outputs must not overlap inputs or each other. */
+void g4_matmul_multi(struct g4_pool *pool, const struct g4_kernels *kt, const struct g4_matmul_args *a, int n);
 
 /* ==== Load-time repacking ==== */
 

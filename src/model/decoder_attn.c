@@ -162,15 +162,17 @@ void g4_dec_attn(const struct g4_dec *dec, int il, const struct g4_dec_batch *b,
     int rotate = L->inv_freq != NULL;
     if (rotate) rope_table(dec, L, b, s->rope);
 
-    g4_dec_mm(dec, tp, &L->wq, s->h, n, dec->n_embd, s->q, qd, s->tmp);
+    /* q, k and v projections as one pool job */
+    const int own_kv = L->kv_src == il;
+    const struct g4_mat *ws[3] = {&L->wq, &L->wk, &L->wv};
+    float *ys[3] = {s->q, s->k, s->v};
+    const int64_t lds[3] = {qd, kd, kd};
+    void *wd[3] = {s->tmp, s->tmp2[0], s->tmp2[1]};
+    g4_dec_mm_multi(dec, tp, own_kv ? (L->k_eq_v ? 2 : 3) : 1, ws, s->h, n, dec->n_embd, ys, lds, wd);
     norm_rope(dec, L, s->q, n, nh, L->q_norm, rotate ? s->rope : NULL, tp);
 
-    if (L->kv_src == il) {
-        g4_dec_mm(dec, tp, &L->wk, s->h, n, dec->n_embd, s->k, kd, s->tmp);
-        if (L->k_eq_v)
-            memcpy(s->v, s->k, (size_t)n * kd * sizeof(float));
-        else
-            g4_dec_mm(dec, tp, &L->wv, s->h, n, dec->n_embd, s->v, kd, s->tmp);
+    if (own_kv) {
+        if (L->k_eq_v) memcpy(s->v, s->k, (size_t)n * kd * sizeof(float));
         norm_rope(dec, L, s->k, n, nkv, L->k_norm, rotate ? s->rope : NULL, tp);
         if (dec->v_norm) norm_rope(dec, L, s->v, n, nkv, NULL, NULL, tp);
         for (int i = 0; i < n; i++) {

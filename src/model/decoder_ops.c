@@ -101,6 +101,22 @@ void g4_dec_mm(const struct g4_dec *dec, struct g4_pool *tp, const struct g4_mat
         for (int t = 0; t < n; t++) g4_dec_round(dec, y + (size_t)t * ldy, (size_t)w->rows);
 }
 
+void g4_dec_mm_multi(const struct g4_dec *dec, struct g4_pool *tp, int nm, const struct g4_mat *const *w,
+                     const float *x, int n, int64_t ldx, float *const *y, const int64_t *ldy, void *const *wdata) {
+    struct g4_matmul_args a[4];
+    if (nm > 4) nm = 4;
+    for (int i = 0; i < nm; i++)
+        a[i] = (struct g4_matmul_args){
+            .type = w[i]->type, .w = w[i]->data, .w_row_bytes = w[i]->row_bytes, .N = w[i]->rows,
+            .K = w[i]->cols, .M = n, .x = x, .x_stride = ldx, .y = y[i], .y_stride = ldy[i],
+            .f32_act = dec->f32_act, .wdata = wdata[i], .w_packed = w[i]->packed,
+        };
+    g4_matmul_multi(tp, g4_kernels(), a, nm);
+    if (dec->bf16_act)
+        for (int i = 0; i < nm; i++)
+            for (int t = 0; t < n; t++) g4_dec_round(dec, y[i] + (size_t)t * ldy[i], (size_t)w[i]->rows);
+}
+
 void g4_dec_norm(const struct g4_dec *dec, struct g4_pool *tp, const float *x, float *y, int64_t n_rows, int dim,
                  const float *w, float eps) {
     g4_dec_rmsnorm(tp, x, y, n_rows, dim, w, eps);

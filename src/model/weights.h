@@ -10,9 +10,15 @@
 #include "model/config.h"
 #include "model/decoder.h"
 
-/* Fills *dec from cfg and td. Errors name the missing or mis-shaped tensor.
- * On error *dec is left empty (g4_dec_free is still safe). */
+/* Fills *dec from cfg and td, then repacks its matrices for the kernel
+ * table (g4_dec_pack with drop_plain: td's tensors must point into
+ * read-only file mappings, as g4_model_load's do), on `pool` (the _ex form)
+ * or on a pool of one thread per CPU made for the purpose. Errors name the
+ * missing or mis-shaped tensor. On error *dec is left empty (g4_dec_free is
+ * still safe). */
 g4_status g4_dec_bind(struct g4_dec *dec, const struct g4_config *cfg, const struct g4_tensordir *td, g4_error *err);
+g4_status g4_dec_bind_ex(struct g4_dec *dec, const struct g4_config *cfg, const struct g4_tensordir *td,
+                         struct g4_pool *pool, g4_error *err);
 
 /* Repacks every matrix of a bound decoder that the g4_kernels() table has a
  * packed layout for (weights_pack.c), on `pool` (NULL: the caller). Faster
