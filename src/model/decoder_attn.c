@@ -154,6 +154,45 @@ static void att_range(void *ctx, int ith, int64_t i0, int64_t i1) {
     }
 }
 
+/* One (row, KV head) pair per item: the query heads of the GQA group in
+ * one pass of the table's attention kernel (online softmax; each K/V row
+ * read once for the whole group). Not for bf16 emulation or blocks. */
+static void att_range_fast(void *ctx, int ith, int64_t i0, int64_t i1) {
+    struct att_job *j = ctx;
+    const struct g4_dec *dec = j->dec;
+    const struct g4_dec_layer *L = j->L;
+    const struct g4_dec_batch *b = j->b;
+    const int hd = L->head_dim, nkv = L->n_kv_head, group = j->n_head / nkv;
+    int32_t *kv_pos = (int32_t *)(j->scores + (size_t)ith * (size_t)j->n_kv);
+    for (int64_t it = i0; it < i1; it++) {
+        const int i = (int)(it / nkv), g = (int)(it % nkv);
+        const struct g4_kv_view *kv = &g4_dec_row_kv(b, j->kv, i)[L->kv_src];
+        const int64_t cap = kv->cap, t = g4_dec_row_pos(b, i);
+        const int64_t lo = L->sliding ? G4_MAX((int64_t)0, t - dec->window + 1) : 0;
+        struct g4_attn_args a = {
+            .head_dim = hd, .n_q = group,
+            .q = j->q + (size_t)i * j->n_head * hd + (size_t)g * group * hd, .q_head_stride = hd,
+            .out = j->out + (size_t)i * j->n_head * hd + (size_t)g * group * hd, .out_head_stride = hd,
+            .kv_type = G4_TYPE_F32, .kv_stride = kv->row, .q_pos = (int32_t)t, .causal = true,
+            .window = L->sliding ? dec->window : 0, .scale = dec->attn_scale, .softcap = dec->attn_softcap,
+        };
+        if (lo % cap + (t - lo) < cap) { /* [lo, t] sit in consecutive slots */
+            a.k = kv->k + (size_t)(lo % cap) * kv->row + (size_t)g * hd;
+            a.v = kv->v + (size_t)(lo % cap) * kv->row + (size_t)g * hd;
+            a.n_kv = t - lo + 1;
+            a.kv_pos0 = (int32_t)lo;
+        } else { /* the span wraps around the ring: name each slot's position */
+            for (int64_t u = 0; u < cap; u++) kv_pos[u] = -1;
+            for (int64_t u = lo; u <= t; u++) kv_pos[u % cap] = (int32_t)u;
+            a.k = kv->k + (size_t)g * hd;
+            a.v = kv->v + (size_t)g * hd;
+            a.n_kv = cap;
+            a.kv_pos = kv_pos;
+        }
+        j->kt->attention(&a);
+    }
+}
+
 void g4_dec_attn(const struct g4_dec *dec, int il, const struct g4_dec_batch *b, struct g4_kv_view *kv,
                  struct g4_dec_scratch *s, struct g4_pool *tp) {
     const struct g4_dec_layer *L = &dec->layers[il];
@@ -184,6 +223,9 @@ void g4_dec_attn(const struct g4_dec *dec, int il, const struct g4_dec_batch *b,
     }
 
     struct att_job j = {dec, L, b, kv, s->q, s->att, s->scores, s->n_kv, nh, g4_kernels()};
-    g4_dec_par_for(tp, (int64_t)n * nh, 1, att_range, &j);
+    if (!dec->bf16_act && !b->block && s->n_kv <= INT32_MAX)
+        g4_dec_par_for(tp, (int64_t)n * nkv, 1, att_range_fast, &j);
+    else
+        g4_dec_par_for(tp, (int64_t)n * nh, 1, att_range, &j);
     g4_dec_mm(dec, tp, &L->wo, s->att, n, qd, s->o, dec->n_embd, s->tmp);
 }
