@@ -127,9 +127,14 @@ g4_status g4_dec_pack(struct g4_dec *dec, struct g4_pool *pool, bool drop_plain,
         return G4_OK;
     }
 #ifdef MADV_HUGEPAGE
-    (void)madvise(mem, total, MADV_HUGEPAGE); /* fewer TLB misses while streaming the weights */
+    /* fewer TLB misses while streaming the weights: decode of the 1B Q4_0
+       measured ~10% faster (alternated runs, load 5); the cost is slower
+       first-touch faults (compaction) while repacking */
+    (void)madvise(mem, total, MADV_HUGEPAGE);
 #endif
     const double t0 = now_s();
+    if (total >= ((size_t)1 << 30))
+        G4_LOGI("model: repacking %.1f GB of weights for the %s kernels", (double)total / 1e9, kt->name);
     const int64_t nth = g4_pool_size(pool);
     for (int i = 0; i < n; i++) {
         if (!it[i].bytes) continue;
@@ -148,6 +153,6 @@ g4_status g4_dec_pack(struct g4_dec *dec, struct g4_pool *pool, bool drop_plain,
     dec->packed_mem = mem;
     dec->packed_bytes = total;
     const double dt = now_s() - t0;
-    if (dt > 1.0) G4_LOGI("model: repacked %.1f MB of weights in %.1f s", (double)total / 1e6, dt);
+    if (total >= ((size_t)1 << 30)) G4_LOGI("model: repacked in %.1f s", dt);
     return G4_OK;
 }
