@@ -237,7 +237,7 @@ void g4_matmul_multi(struct g4_pool *pool, const struct g4_kernels *kt, const st
  * The result depends only on the weights, so repack once and reuse it for
  * every matmul (decode and prefill) with that table (and only that table:
  * G4_KERNELS=ref has no layout, size 0, and matmul then reads w). Layouts
- * (avx2): Q4_0, Q8_0, Q6_K no extra bytes; Q4_K +2.8%, Q5_K +2.3%. With
+ * (avx2): Q4_0, Q5_0, Q8_0, Q6_K no extra bytes; Q4_K +2.8%, Q5_K +2.3%. With
  * N % 8 == 0 (every Gemma matrix) the plain rows are never read again, so
  * their mmapped pages can be dropped by the OS (or the decoder can
  * madvise(MADV_DONTNEED) them). Measured 1.2-2.1x over the plain tiles and

@@ -1,5 +1,6 @@
-/* repack_avx2.c — Q4_0 weights repacked at load time into groups of 8 rows
- * ("q4_0x8"), and the AVX2 matmul that reads them (decode and prefill).
+/* repack_avx2.c — weights repacked at load time into groups of 8 rows
+ * (q4_0x8, q5_0x8, q8_0x8, q4_Kx8, q5_Kx8, q6_Kx8), and the AVX2 matmuls
+ * that read them (decode and prefill).
  *
  * Layout, per group of 8 rows and per 32-element block (144 bytes, the same
  * as 8 plain Q4_0 blocks, so repacking costs no extra memory):
@@ -32,6 +33,7 @@
  *   q4_K     31.2 -> 67.7  40.9 -> 73.7  40.1 -> 76.1  31.2 -> 67.6
  *   q5_K     24.2 -> 38.3  34.7 -> 57.8  37.4 -> 58.7  24.0 -> 38.5
  *   q6_K     22.4 -> 30.9  35.5 -> 60.4  38.2 -> 53.8  22.4 -> 31.4
+ *   q5_0     16.4 -> 30.2  15.9 -> 51.9  16.0 -> 58.5            (q5_0x8, load 5)
  * (q6_K M=16 from N=1024; q8_0 at M=1 is close to the bandwidth bound.)
  *
  * Q4_K ("q4_Kx8"), per group of 8 rows and per 256-element super-block
@@ -479,15 +481,117 @@ bool g4_matmul_q4_Kx8_avx2(const struct g4_matmul_args *a, const void *xq, size_
     return true;
 }
 
+/* Q5_0 ("q5_0x8", 176 bytes per group and block, the same as 8 plain
+ * blocks): uint16_t d[8]; uint32_t hb[4][2]; uint8_t v[4][32] as q4_0x8.
+ * hb[k][0] bit 4r+i is the fifth bit of element 4k+i of row r and hb[k][1]
+ * that of element 16+4k+i, so one 32-bit word expands (shuffle, and,
+ * cmpeq) to the 16s to OR into piece k's low or high nibbles. Quants are
+ * 0..31 with offset -16 (side tables as q4_0, twice the offset term); int16
+ * lanes hold 4 maddubs (<= 4*2*31*127 = 31496) before widening. */
+enum { PACKQ5_BLOCK = 176, PACKQ5_HB = 16, PACKQ5_V = 48 };
+
+void g4_repack_q5_0x8(const void *w, size_t w_row_bytes, int64_t n_groups, int64_t K, void *dst) {
+    const int64_t nb = K / 32;
+    uint8_t *o = dst;
+    for (int64_t g = 0; g < n_groups; g++)
+        for (int64_t b = 0; b < nb; b++, o += PACKQ5_BLOCK) {
+            uint32_t hb[4][2] = {{0}};
+            for (int r = 0; r < PACK_ROWS; r++) {
+                const struct g4_block_q5_0 *blk =
+                    (const struct g4_block_q5_0 *)((const char *)w + (size_t)(g * PACK_ROWS + r) * w_row_bytes) + b;
+                const uint32_t qh = (uint32_t)blk->qh[0] | (uint32_t)blk->qh[1] << 8 | (uint32_t)blk->qh[2] << 16 |
+                                    (uint32_t)blk->qh[3] << 24;
+                memcpy(o + 2 * r, &blk->d, 2);
+                for (int k = 0; k < 4; k++) {
+                    memcpy(o + PACKQ5_V + 32 * k + 4 * r, blk->qs + 4 * k, 4);
+                    for (int i = 0; i < 4; i++) {
+                        hb[k][0] |= ((qh >> (4 * k + i)) & 1u) << (4 * r + i);
+                        hb[k][1] |= ((qh >> (16 + 4 * k + i)) & 1u) << (4 * r + i);
+                    }
+                }
+            }
+            memcpy(o + PACKQ5_HB, hb, sizeof hb);
+        }
+}
+
+/* 32 bits -> 32 bytes: byte j = 16 if bit j of w is set, else 0 */
+static inline __m256i bits16(const uint8_t *p, __m256i sel, __m256i bm, __m256i k16) {
+    uint32_t w;
+    memcpy(&w, p, 4);
+    const __m256i x = _mm256_and_si256(_mm256_shuffle_epi8(_mm256_set1_epi32((int)w), sel), bm);
+    return _mm256_and_si256(_mm256_cmpeq_epi8(x, bm), k16);
+}
+
+TILE_INLINE void q5_0x8_body(const int nc, int64_t K, const uint8_t *grp, const char *xq, size_t xrb,
+                             const struct q8_side *const *sd, float *y, int64_t ys, const bool add) {
+    __m256 acc[PACK_MAXC];
+    UNROLL for (int c = 0; c < nc; c++) acc[c] = _mm256_setzero_ps();
+    const __m256i m4 = _mm256_set1_epi8(0x0F), ones16 = _mm256_set1_epi16(1), k16 = _mm256_set1_epi8(16);
+    const __m256i sel = _mm256_setr_epi8(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2, 2, 2, 3, 3,
+                                         3, 3, 3, 3, 3, 3);
+    const __m256i bm = _mm256_set1_epi64x((long long)0x8040201008040201ull);
+    const int64_t nb = K / 32;
+    for (int64_t b = 0; b < nb; b++) {
+        const uint8_t *gb = grp + (size_t)b * PACKQ5_BLOCK;
+        const int8_t *xs[PACK_MAXC];
+        UNROLL for (int c = 0; c < nc; c++) xs[c] = ((const struct g4_block_q8_0 *)(xq + (size_t)c * xrb) + b)->qs;
+        __m256i p32[PACK_MAXC];
+        UNROLL for (int c = 0; c < nc; c++) p32[c] = _mm256_setzero_si256();
+        for (int h = 0; h < 2; h++) { /* pieces 2h, 2h+1 in int16, then widened */
+            __m256i p16[PACK_MAXC];
+            UNROLL for (int c = 0; c < nc; c++) p16[c] = _mm256_setzero_si256();
+            for (int k = 2 * h; k < 2 * h + 2; k++) {
+                const __m256i v = _mm256_loadu_si256((const __m256i *)(gb + PACKQ5_V + 32 * k));
+                const __m256i wl =
+                    _mm256_or_si256(_mm256_and_si256(v, m4), bits16(gb + PACKQ5_HB + 8 * k, sel, bm, k16));
+                const __m256i wh = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(v, 4), m4),
+                                                   bits16(gb + PACKQ5_HB + 8 * k + 4, sel, bm, k16));
+                UNROLL for (int c = 0; c < nc; c++) {
+                    p16[c] = _mm256_add_epi16(p16[c], _mm256_maddubs_epi16(wl, bcast4(xs[c] + 4 * k)));
+                    p16[c] = _mm256_add_epi16(p16[c], _mm256_maddubs_epi16(wh, bcast4(xs[c] + 16 + 4 * k)));
+                }
+            }
+            UNROLL for (int c = 0; c < nc; c++) p32[c] = _mm256_add_epi32(p32[c], _mm256_madd_epi16(p16[c], ones16));
+        }
+        const __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)gb));
+        UNROLL for (int c = 0; c < nc; c++) {
+            /* dy * (sum(q y) - 16 sum(y)) per row, then times the row scales */
+            const __m256 t = _mm256_fmsub_ps(_mm256_cvtepi32_ps(p32[c]), _mm256_set1_ps(sd[c][b].d),
+                                             _mm256_set1_ps(2.0f * sd[c][b].ds8));
+            acc[c] = _mm256_fmadd_ps(dw, t, acc[c]);
+        }
+    }
+    UNROLL for (int c = 0; c < nc; c++) {
+        __m256 r = acc[c];
+        if (add) r = _mm256_add_ps(r, _mm256_loadu_ps(y + c * ys));
+        _mm256_storeu_ps(y + c * ys, r);
+    }
+}
+
+#define Q50_INST(nc)                                                                                           \
+    static void q5_0x8_##nc(int64_t K, const uint8_t *grp, const char *xq, size_t xrb,                         \
+                            const struct q8_side *const *sd, float *y, int64_t ys, bool add) {                 \
+        if (add)                                                                                               \
+            q5_0x8_body(nc, K, grp, xq, xrb, sd, y, ys, true);                                                 \
+        else                                                                                                   \
+            q5_0x8_body(nc, K, grp, xq, xrb, sd, y, ys, false);                                                \
+    }
+Q50_INST(1)
+Q50_INST(2)
+Q50_INST(3)
+Q50_INST(4)
+static const q4_0x8_fn q5_0x8_fns[PACK_MAXC + 1] = {NULL, q5_0x8_1, q5_0x8_2, q5_0x8_3, q5_0x8_4};
+
 enum { SIDE_MAXNB = 512 }; /* blocks per side table (K = 16384) */
 
 /* rows [n0, n1), whole groups; activation rows in equal groups of <= 4.
  * Row blocks of about 256 KB of weights (L2) are swept once per column
  * group, whose side tables are made once per row block; K beyond
  * SIDE_MAXNB blocks is done in slices whose results are added. */
-bool g4_matmul_q4_0x8_avx2(const struct g4_matmul_args *a, const void *xq, size_t xrb, int64_t n0, int64_t n1) {
+static void run_side(const struct g4_matmul_args *a, const void *xq, size_t xrb, int64_t n0, int64_t n1, size_t blk,
+                     const q4_0x8_fn *fns) {
     const int64_t nb = a->K / 32;
-    const size_t gbytes = (size_t)nb * PACK_BLOCK;
+    const size_t gbytes = (size_t)nb * blk;
     struct q8_side side[PACK_MAXC][SIDE_MAXNB];
     const int64_t groups = (a->M + PACK_MAXC - 1) / PACK_MAXC;
     const int64_t base = a->M / groups, extra = a->M % groups;
@@ -506,12 +610,21 @@ bool g4_matmul_q4_0x8_avx2(const struct g4_matmul_args *a, const void *xq, size_
                     sd[c] = side[c];
                 }
                 for (int64_t n = r0; n < r1; n += PACK_ROWS)
-                    q4_0x8_fns[nc](kn * 32, (const uint8_t *)a->w_packed + (size_t)(n / PACK_ROWS) * gbytes + (size_t)k0 * PACK_BLOCK,
+                    fns[nc](kn * 32, (const uint8_t *)a->w_packed + (size_t)(n / PACK_ROWS) * gbytes + (size_t)k0 * blk,
                                    xg, xrb, sd, a->y + m0 * a->y_stride + n, a->y_stride, k0 > 0);
             }
             m0 += nc;
         }
     }
+}
+
+bool g4_matmul_q4_0x8_avx2(const struct g4_matmul_args *a, const void *xq, size_t xrb, int64_t n0, int64_t n1) {
+    run_side(a, xq, xrb, n0, n1, PACK_BLOCK, q4_0x8_fns);
+    return true;
+}
+
+bool g4_matmul_q5_0x8_avx2(const struct g4_matmul_args *a, const void *xq, size_t xrb, int64_t n0, int64_t n1) {
+    run_side(a, xq, xrb, n0, n1, PACKQ5_BLOCK, q5_0x8_fns);
     return true;
 }
 
