@@ -482,10 +482,12 @@ bool g4_matmul_q4_Kx8_avx2(const struct g4_matmul_args *a, const void *xq, size_
 }
 
 /* Q5_0 ("q5_0x8", 176 bytes per group and block, the same as 8 plain
- * blocks): uint16_t d[8]; uint32_t hb[4][2]; uint8_t v[4][32] as q4_0x8.
- * hb[k][0] bit 4r+i is the fifth bit of element 4k+i of row r and hb[k][1]
- * that of element 16+4k+i, so one 32-bit word expands (shuffle, and,
- * cmpeq) to the 16s to OR into piece k's low or high nibbles. Quants are
+ * blocks): uint16_t d[8]; uint8_t hb[32]; uint8_t v[4][32] as q4_0x8.
+ * Bit 2k of hb[4r+i] is the fifth bit of element 4k+i of row r (piece k's
+ * low nibble in lane 4r+i) and bit 2k+1 that of element 16+4k+i (its high
+ * nibble), so a 16-bit shift and a mask put the 16s of one half-piece in
+ * place (bits never cross bytes: the kept bit 4 comes from the same byte).
+ * Quants are
  * 0..31 with offset -16 (side tables as q4_0, twice the offset term); int16
  * lanes hold 4 maddubs (<= 4*2*31*127 = 31496) before widening. */
 enum { PACKQ5_BLOCK = 176, PACKQ5_HB = 16, PACKQ5_V = 48 };
@@ -495,7 +497,7 @@ void g4_repack_q5_0x8(const void *w, size_t w_row_bytes, int64_t n_groups, int64
     uint8_t *o = dst;
     for (int64_t g = 0; g < n_groups; g++)
         for (int64_t b = 0; b < nb; b++, o += PACKQ5_BLOCK) {
-            uint32_t hb[4][2] = {{0}};
+            uint8_t hb[32] = {0};
             for (int r = 0; r < PACK_ROWS; r++) {
                 const struct g4_block_q5_0 *blk =
                     (const struct g4_block_q5_0 *)((const char *)w + (size_t)(g * PACK_ROWS + r) * w_row_bytes) + b;
@@ -504,22 +506,28 @@ void g4_repack_q5_0x8(const void *w, size_t w_row_bytes, int64_t n_groups, int64
                 memcpy(o + 2 * r, &blk->d, 2);
                 for (int k = 0; k < 4; k++) {
                     memcpy(o + PACKQ5_V + 32 * k + 4 * r, blk->qs + 4 * k, 4);
-                    for (int i = 0; i < 4; i++) {
-                        hb[k][0] |= ((qh >> (4 * k + i)) & 1u) << (4 * r + i);
-                        hb[k][1] |= ((qh >> (16 + 4 * k + i)) & 1u) << (4 * r + i);
-                    }
+                    for (int i = 0; i < 4; i++)
+                        hb[4 * r + i] |= (uint8_t)(((qh >> (4 * k + i)) & 1u) << (2 * k) |
+                                                   ((qh >> (16 + 4 * k + i)) & 1u) << (2 * k + 1));
                 }
             }
             memcpy(o + PACKQ5_HB, hb, sizeof hb);
         }
 }
 
-/* 32 bits -> 32 bytes: byte j = 16 if bit j of w is set, else 0 */
-static inline __m256i bits16(const uint8_t *p, __m256i sel, __m256i bm, __m256i k16) {
-    uint32_t w;
-    memcpy(&w, p, 4);
-    const __m256i x = _mm256_and_si256(_mm256_shuffle_epi8(_mm256_set1_epi32((int)w), sel), bm);
-    return _mm256_and_si256(_mm256_cmpeq_epi8(x, bm), k16);
+/* bit m of every byte of h moved to bit 4, masked: the 16s of half-piece m */
+static inline __m256i fifth16(__m256i h, int m, __m256i k16) {
+    switch (m) {
+    case 0: h = _mm256_slli_epi16(h, 4); break;
+    case 1: h = _mm256_slli_epi16(h, 3); break;
+    case 2: h = _mm256_slli_epi16(h, 2); break;
+    case 3: h = _mm256_slli_epi16(h, 1); break;
+    case 4: break;
+    case 5: h = _mm256_srli_epi16(h, 1); break;
+    case 6: h = _mm256_srli_epi16(h, 2); break;
+    default: h = _mm256_srli_epi16(h, 3); break;
+    }
+    return _mm256_and_si256(h, k16);
 }
 
 TILE_INLINE void q5_0x8_body(const int nc, int64_t K, const uint8_t *grp, const char *xq, size_t xrb,
@@ -527,25 +535,22 @@ TILE_INLINE void q5_0x8_body(const int nc, int64_t K, const uint8_t *grp, const 
     __m256 acc[PACK_MAXC];
     UNROLL for (int c = 0; c < nc; c++) acc[c] = _mm256_setzero_ps();
     const __m256i m4 = _mm256_set1_epi8(0x0F), ones16 = _mm256_set1_epi16(1), k16 = _mm256_set1_epi8(16);
-    const __m256i sel = _mm256_setr_epi8(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2, 2, 2, 3, 3,
-                                         3, 3, 3, 3, 3, 3);
-    const __m256i bm = _mm256_set1_epi64x((long long)0x8040201008040201ull);
     const int64_t nb = K / 32;
     for (int64_t b = 0; b < nb; b++) {
         const uint8_t *gb = grp + (size_t)b * PACKQ5_BLOCK;
+        const __m256i hb = _mm256_loadu_si256((const __m256i *)(gb + PACKQ5_HB));
         const int8_t *xs[PACK_MAXC];
         UNROLL for (int c = 0; c < nc; c++) xs[c] = ((const struct g4_block_q8_0 *)(xq + (size_t)c * xrb) + b)->qs;
         __m256i p32[PACK_MAXC];
         UNROLL for (int c = 0; c < nc; c++) p32[c] = _mm256_setzero_si256();
-        for (int h = 0; h < 2; h++) { /* pieces 2h, 2h+1 in int16, then widened */
+        _Pragma("GCC unroll 2") for (int h = 0; h < 2; h++) { /* pieces 2h, 2h+1 in int16, then widened */
             __m256i p16[PACK_MAXC];
             UNROLL for (int c = 0; c < nc; c++) p16[c] = _mm256_setzero_si256();
-            for (int k = 2 * h; k < 2 * h + 2; k++) {
+            _Pragma("GCC unroll 2") for (int k = 2 * h; k < 2 * h + 2; k++) {
                 const __m256i v = _mm256_loadu_si256((const __m256i *)(gb + PACKQ5_V + 32 * k));
-                const __m256i wl =
-                    _mm256_or_si256(_mm256_and_si256(v, m4), bits16(gb + PACKQ5_HB + 8 * k, sel, bm, k16));
-                const __m256i wh = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(v, 4), m4),
-                                                   bits16(gb + PACKQ5_HB + 8 * k + 4, sel, bm, k16));
+                const __m256i wl = _mm256_or_si256(_mm256_and_si256(v, m4), fifth16(hb, 2 * k, k16));
+                const __m256i wh =
+                    _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(v, 4), m4), fifth16(hb, 2 * k + 1, k16));
                 UNROLL for (int c = 0; c < nc; c++) {
                     p16[c] = _mm256_add_epi16(p16[c], _mm256_maddubs_epi16(wl, bcast4(xs[c] + 4 * k)));
                     p16[c] = _mm256_add_epi16(p16[c], _mm256_maddubs_epi16(wh, bcast4(xs[c] + 16 + 4 * k)));
