@@ -92,6 +92,15 @@ static void drop_pages(const void *p, size_t n) {
     if (e > a) (void)madvise((void *)a, e - a, MADV_DONTNEED);
 }
 
+/* Asks the kernel to read [p, p + n) ahead (a cold file is read while the
+ * previous matrix is repacked instead of one fault at a time). */
+static void prefetch_pages(const void *p, size_t n) {
+    const long ps = sysconf(_SC_PAGESIZE);
+    if (ps <= 0 || n == 0) return;
+    const uintptr_t a = (uintptr_t)p & ~((uintptr_t)ps - 1);
+    (void)madvise((void *)a, (uintptr_t)p + n - a, MADV_WILLNEED);
+}
+
 static double now_s(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -139,6 +148,9 @@ g4_status g4_dec_pack(struct g4_dec *dec, struct g4_pool *pool, bool drop_plain,
     for (int i = 0; i < n; i++) {
         if (!it[i].bytes) continue;
         struct g4_mat *m = it[i].m;
+        if (drop_plain) /* file-mapped: read this matrix and the next one ahead */
+            for (int k = i; k < n && k <= i + 1; k++)
+                if (it[k].bytes && (k > i || i == 0)) prefetch_pages(it[k].m->data, (size_t)it[k].rows * it[k].m->row_bytes);
         const int64_t pr = kt->type[m->type].pack_rows;
         struct pack_job j = {.kt = kt, .m = m, .dst = (uint8_t *)mem + it[i].off,
                              .group_bytes = g4_matmul_repack_size(kt, m->type, pr, m->cols), .pr = pr,
