@@ -276,6 +276,17 @@ bool g4_matmul_repack(const struct g4_kernels *kt, uint32_t type, const void *w,
 
 enum { MM_MULTI_MAX = 4 };
 
+bool g4_matmul_unpack_row(const struct g4_kernels *kt, uint32_t type, const void *w_packed, int64_t N, int64_t K,
+                          int64_t row, void *dst) {
+    if (type >= G4_TYPE_COUNT || !w_packed || row < 0 || row >= N) return false;
+    const struct g4_type_kernels *tk = &kt->type[type];
+    if (!tk->unpack || tk->pack_rows <= 0 || row >= N / tk->pack_rows * tk->pack_rows) return false;
+    const size_t gb = g4_matmul_repack_size(kt, type, tk->pack_rows, K);
+    if (!gb) return false;
+    tk->unpack((const char *)w_packed + (size_t)(row / tk->pack_rows) * gb, K, (int)(row % tk->pack_rows), dst);
+    return true;
+}
+
 struct matmul_job {
     const struct g4_kernels *kt;
     struct g4_matmul_args a[MM_MULTI_MAX]; /* wdata of a shared input points at its first user's */

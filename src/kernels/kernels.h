@@ -124,6 +124,8 @@ struct g4_attn_args {
  * weight rows re-laid out once so a kernel reads all rows of a group with
  * one load per block; see g4_matmul_repack(). */
 typedef void (*g4_repack_fn)(const void *w, size_t w_row_bytes, int64_t n_groups, int64_t K, void *dst);
+/* The inverse for one row: the plain blocks of row `lane` of a packed group. */
+typedef void (*g4_unpack_fn)(const void *group, int64_t K, int lane, void *dst);
 
 struct g4_type_kernels {
     uint32_t vec_dot_type;   /* G4_TYPE_F32, G4_TYPE_Q8_0 or G4_TYPE_Q8_K */
@@ -135,6 +137,7 @@ struct g4_type_kernels {
     g4_repack_fn repack;     /* plain rows -> packed groups */
     g4_matmul_fn matmul_packed; /* reads a->w_packed for rows in [n0, n1), whole groups
                                    (n0, n1 multiples of pack_rows); never declines */
+    g4_unpack_fn unpack;        /* optional: one plain row back from a packed group */
 };
 
 struct g4_kernels {
@@ -248,6 +251,13 @@ size_t g4_matmul_repack_size(const struct g4_kernels *kt, uint32_t type, int64_t
  * the block size. */
 bool g4_matmul_repack(const struct g4_kernels *kt, uint32_t type, const void *w, size_t w_row_bytes, int64_t N,
                       int64_t K, void *dst);
+
+/* Row `row` of an [N][K] matrix repacked by g4_matmul_repack for kt, as
+ * plain blocks into dst (the row's plain bytes): lets a caller that dropped
+ * the plain pages (a tied embedding) still look rows up. False when kt
+ * cannot unpack the type or the row is not in a whole group. */
+bool g4_matmul_unpack_row(const struct g4_kernels *kt, uint32_t type, const void *w_packed, int64_t N, int64_t K,
+                          int64_t row, void *dst);
 
 /* ==== Helpers built on the table or the dequantizer ==== */
 

@@ -39,6 +39,14 @@ void g4_dec_par_for(struct g4_pool *tp, int64_t n, int64_t grain, g4_dec_range_f
 }
 
 void g4_dec_mat_row(const struct g4_mat *w, int64_t r, float *out) {
+    /* a packed table (the tied embedding) is read from its packed copy: the
+       plain pages were released after repacking and stay untouched */
+    uint8_t buf[32768];
+    if (w->packed && w->row_bytes <= sizeof buf &&
+        g4_matmul_unpack_row(g4_kernels(), w->type, w->packed, w->rows, w->cols, r, buf)) {
+        g4_dequantize(w->type, buf, out, w->cols);
+        return;
+    }
     const uint8_t *row = (const uint8_t *)w->data + (size_t)r * w->row_bytes;
     if (w->type == G4_TYPE_F32) {
         memcpy(out, row, (size_t)w->cols * sizeof(float));

@@ -49,7 +49,8 @@ void g4_dec_mm_multi(const struct g4_dec *dec, struct g4_pool *tp, int nm, const
 void g4_dec_norm(const struct g4_dec *dec, struct g4_pool *tp, const float *x, float *y, int64_t n_rows, int dim,
                  const float *w, float eps);
 
-/* Dequantizes row `r` of w into out[w->cols]. */
+/* Dequantizes row `r` of w into out[w->cols] (from w->packed when the
+ * table can unpack it). */
 void g4_dec_mat_row(const struct g4_mat *w, int64_t r, float *out);
 
 static inline float g4_dec_gelu_tanh(float x) {

@@ -5,8 +5,8 @@
  * Every matrix the matmul reads is packed: the layer projections, MoE
  * experts (all experts of a layer as one matrix, so expert e's packed rows
  * start at e * g4_matmul_repack_size(rows)), PLE matrices and the output
- * matrix (the tied embedding: its plain rows stay in use for the input
- * embedding lookup). All copies live in one anonymous mapping (transparent
+ * matrix (the tied embedding, whose input lookups then read rows back from
+ * the packed copy where the table can unpack them: g4_matmul_unpack_row). All copies live in one anonymous mapping (transparent
  * huge pages requested) owned by the decoder. With drop_plain the mapped
  * pages of the plain rows that were repacked are released after each matrix
  * (madvise MADV_DONTNEED: they come back from the file if read again), so
@@ -161,6 +161,9 @@ g4_status g4_dec_pack(struct g4_dec *dec, struct g4_pool *pool, bool drop_plain,
         m->packed = j.dst;
         if (drop_plain) drop_pages(m->data, (size_t)(j.n_groups * pr) * m->row_bytes);
     }
+    /* a tied output matrix is the embedding table: its lookups read the
+       packed copy (g4_dec_mat_row), so the released plain pages stay out */
+    if (dec->tok_embd.data == dec->output.data) dec->tok_embd.packed = dec->output.packed;
     free(it);
     dec->packed_mem = mem;
     dec->packed_bytes = total;

@@ -8,6 +8,7 @@
 
 #include "api/model_impl.h"
 #include "kernels/kernels.h"
+#include "model/decoder_ops.h"
 #include "model/weights.h"
 #include "runtime/engine.h"
 #include "tensor/quantize.h"
@@ -76,6 +77,29 @@ static void test_packed_row_blocks(void) {
     check_packed(G4_TYPE_Q8_0, 264, 2048, 6);
 }
 
+/* Every layout the table can unpack gives back each row's plain bytes
+ * (random bytes are fine: the layouts only move them). */
+static void test_unpack_roundtrip(void) {
+    const struct g4_kernels *kt = g4_kernels();
+    const uint32_t types[] = {G4_TYPE_Q4_0, G4_TYPE_Q5_0, G4_TYPE_Q8_0, G4_TYPE_Q4_K, G4_TYPE_Q5_K, G4_TYPE_Q6_K};
+    const int64_t N = 24, K = 512;
+    for (size_t ti = 0; ti < sizeof types / sizeof types[0]; ti++) {
+        const size_t pb = g4_matmul_repack_size(kt, types[ti], N, K);
+        uint64_t rb = 0;
+        if (!pb || !g4_row_bytes(types[ti], (uint64_t)K, &rb)) continue;
+        uint8_t *w = malloc((size_t)rb * N), *p = malloc(pb), *row = malloc((size_t)rb);
+        for (size_t i = 0; i < (size_t)rb * N; i++) w[i] = (uint8_t)(rndf() * 127.0f + 128.0f);
+        CHECK(g4_matmul_repack(kt, types[ti], w, (size_t)rb, N, K, p));
+        for (int64_t r = 0; r < N; r++) {
+            if (!g4_matmul_unpack_row(kt, types[ti], p, N, K, r, row)) break; /* no unpacker for this type */
+            CHECKF(memcmp(row, w + r * rb, (size_t)rb) == 0, "%s: row %lld unpacks differently",
+                   g4_type_name(types[ti]), (long long)r);
+        }
+        CHECK(!g4_matmul_unpack_row(kt, types[ti], p, N, K, N, row)); /* out of range */
+        free(w); free(p); free(row);
+    }
+}
+
 /* The real 270M bound twice: packed (the default) and with the reference
  * table's plain rows emulated by a decoder whose packed pointers are cleared;
  * the same five tokens give the same argmax and close logits (the
@@ -97,6 +121,21 @@ static void test_bind_packs_real(void) {
         struct g4_dec_layer *L = &du.layers[il];
         struct g4_mat *ms[] = {&L->wq, &L->wk, &L->wv, &L->wo, &L->w_gate, &L->w_up, &L->w_down};
         for (size_t i = 0; i < sizeof ms / sizeof ms[0]; i++) ms[i]->packed = NULL;
+    }
+    /* embedding rows from the packed copy equal the plain rows exactly */
+    if (dp.tok_embd.packed) {
+        struct g4_mat plain = dp.tok_embd;
+        plain.packed = NULL;
+        float *r0 = malloc(sizeof(float) * (size_t)dp.n_embd), *r1 = malloc(sizeof(float) * (size_t)dp.n_embd);
+        const int64_t rows[] = {0, 1, 7, 8, 2, 818, 262143 % dp.n_vocab, dp.n_vocab - 1};
+        for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+            g4_dec_mat_row(&dp.tok_embd, rows[i], r0);
+            g4_dec_mat_row(&plain, rows[i], r1);
+            CHECKF(memcmp(r0, r1, sizeof(float) * (size_t)dp.n_embd) == 0, "embedding row %lld differs",
+                   (long long)rows[i]);
+        }
+        free(r0);
+        free(r1);
     }
     const int V = dp.n_vocab;
     float *lp = malloc(sizeof(float) * (size_t)V), *lu = malloc(sizeof(float) * (size_t)V);
@@ -133,6 +172,7 @@ static void test_bind_packs_real(void) {
 int main(void) {
     RUN(test_packed_big_k);
     RUN(test_packed_row_blocks);
+    RUN(test_unpack_roundtrip);
     RUN(test_bind_packs_real);
     return test_done();
 }

@@ -633,3 +633,59 @@ bool g4_matmul_q5_0x8_avx2(const struct g4_matmul_args *a, const void *xq, size_
     return true;
 }
 
+
+/* ---- row lookups in packed groups (the tied embedding's input rows) ----
+ * Each rebuilds the plain blocks of row `lane` of one group, the inverse of
+ * the repack above, so g4_dequantize reads them as usual. */
+
+void g4_unpack_q4_0x8(const void *group, int64_t K, int lane, void *dst) {
+    const uint8_t *o = group;
+    struct g4_block_q4_0 *blk = dst;
+    for (int64_t b = 0; b < K / 32; b++, o += PACK_BLOCK) {
+        memcpy(&blk[b].d, o + 2 * lane, 2);
+        for (int c = 0; c < 4; c++) memcpy(blk[b].qs + 4 * c, o + 16 + 32 * c + 4 * lane, 4);
+    }
+}
+
+void g4_unpack_q5_0x8(const void *group, int64_t K, int lane, void *dst) {
+    const uint8_t *o = group;
+    struct g4_block_q5_0 *blk = dst;
+    for (int64_t b = 0; b < K / 32; b++, o += PACKQ5_BLOCK) {
+        uint32_t qh = 0;
+        memcpy(&blk[b].d, o + 2 * lane, 2);
+        for (int k = 0; k < 4; k++) {
+            memcpy(blk[b].qs + 4 * k, o + PACKQ5_V + 32 * k + 4 * lane, 4);
+            for (int i = 0; i < 4; i++) {
+                const uint8_t h = o[PACKQ5_HB + 4 * lane + i];
+                qh |= (uint32_t)((h >> (2 * k)) & 1u) << (4 * k + i);
+                qh |= (uint32_t)((h >> (2 * k + 1)) & 1u) << (16 + 4 * k + i);
+            }
+        }
+        for (int i = 0; i < 4; i++) blk[b].qh[i] = (uint8_t)(qh >> (8 * i));
+    }
+}
+
+void g4_unpack_q8_0x8(const void *group, int64_t K, int lane, void *dst) {
+    const uint8_t *o = group;
+    struct g4_block_q8_0 *blk = dst;
+    for (int64_t b = 0; b < K / 32; b++, o += PACK8_BLOCK) {
+        memcpy(&blk[b].d, o + 2 * lane, 2);
+        for (int k = 0; k < 8; k++) memcpy(blk[b].qs + 4 * k, o + 16 + 32 * k + 4 * lane, 4);
+    }
+}
+
+void g4_unpack_q6_Kx8(const void *group, int64_t K, int lane, void *dst) {
+    const uint8_t *o = group;
+    struct g4_block_q6_K *blk = dst;
+    for (int64_t b = 0; b < K / G4_QK_K; b++, o += PACK6_BLOCK) {
+        memcpy(&blk[b].d, o + 2 * lane, 2);
+        for (int j = 0; j < 16; j++) blk[b].scales[j] = (int8_t)o[PACK6_SC + 8 * j + lane];
+        for (int h = 0; h < 2; h++)
+            for (int k = 0; k < 8; k++) {
+                const uint8_t *piece = o + PACK6_Q + 96 * (8 * h + k);
+                memcpy(blk[b].ql + 64 * h + 4 * k, piece + 4 * lane, 4);
+                memcpy(blk[b].ql + 64 * h + 32 + 4 * k, piece + 32 + 4 * lane, 4);
+                memcpy(blk[b].qh + 32 * h + 4 * k, piece + 64 + 4 * lane, 4);
+            }
+    }
+}
