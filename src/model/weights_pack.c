@@ -33,7 +33,7 @@ struct pack_item {
 
 /* Every matrix of the decoder the matmul reads, with its full row count
  * (experts stacked). Returns the count written (at most cap). */
-static int list_mats(struct g4_dec *dec, struct pack_item *it, int cap) {
+static int list_mats(const struct g4_kernels *kt, struct g4_dec *dec, struct pack_item *it, int cap) {
     int n = 0;
 #define ADD(mp, nrows)                                                      \
     do {                                                                    \
@@ -46,18 +46,17 @@ static int list_mats(struct g4_dec *dec, struct pack_item *it, int cap) {
         struct g4_mat *ms[] = {&L->wq, &L->wk, &L->wv, &L->wo, &L->w_gate, &L->w_up, &L->w_down,
                                &L->router, &L->ple_gate, &L->ple_proj};
         for (size_t i = 0; i < G4_ARRAY_LEN(ms); i++) ADD(ms[i], ms[i]->rows);
-        /* experts: the per-expert stride must be exactly rows * row_bytes for
-           the stacked matrix to be the experts one after another */
+        /* experts: stacked as one matrix only when the experts follow one
+           another (stride rows * row_bytes) and each is whole groups, so
+           expert e's packed rows start at e * g4_matmul_repack_size(rows) */
         if (L->n_expert) {
-            const int64_t E = L->n_expert;
-            if (L->exp_gate_up.data && L->exp_gate_up_stride == L->exp_gate_up.row_bytes * (size_t)L->exp_gate_up.rows)
-                ADD(&L->exp_gate_up, E * L->exp_gate_up.rows);
-            if (L->exp_gate.data && L->exp_gate_stride == L->exp_gate.row_bytes * (size_t)L->exp_gate.rows)
-                ADD(&L->exp_gate, E * L->exp_gate.rows);
-            if (L->exp_up.data && L->exp_up_stride == L->exp_up.row_bytes * (size_t)L->exp_up.rows)
-                ADD(&L->exp_up, E * L->exp_up.rows);
-            if (L->exp_down.data && L->exp_down_stride == L->exp_down.row_bytes * (size_t)L->exp_down.rows)
-                ADD(&L->exp_down, E * L->exp_down.rows);
+            struct g4_mat *ex[] = {&L->exp_gate_up, &L->exp_gate, &L->exp_up, &L->exp_down};
+            const size_t st[] = {L->exp_gate_up_stride, L->exp_gate_stride, L->exp_up_stride, L->exp_down_stride};
+            for (size_t i = 0; i < G4_ARRAY_LEN(ex); i++) {
+                const int pr = ex[i]->data ? kt->type[ex[i]->type].pack_rows : 0;
+                if (pr > 0 && ex[i]->rows % pr == 0 && st[i] == ex[i]->row_bytes * (size_t)ex[i]->rows)
+                    ADD(ex[i], L->n_expert * ex[i]->rows);
+            }
         }
     }
 #undef ADD
@@ -113,7 +112,7 @@ g4_status g4_dec_pack(struct g4_dec *dec, struct g4_pool *pool, bool drop_plain,
     enum { MAX_ITEMS = 16 * G4_DEC_MAX_LAYERS + 4 };
     struct pack_item *it = malloc(MAX_ITEMS * sizeof *it);
     if (!it) return g4_fail(err, G4_ERR_NOMEM, "model: out of memory planning the weight repack");
-    const int n = list_mats(dec, it, MAX_ITEMS);
+    const int n = list_mats(kt, dec, it, MAX_ITEMS);
     size_t total = 0;
     uint64_t t64 = 0;
     for (int i = 0; i < n; i++) {
