@@ -47,7 +47,7 @@ int main(int argc, char **argv) {
         }
     }
     const char *tsel = argc > 5 ? argv[5] : NULL;
-    const uint32_t types[] = {G4_TYPE_F32, G4_TYPE_F16, G4_TYPE_BF16, G4_TYPE_Q8_0, G4_TYPE_Q4_0,
+    const uint32_t types[] = {G4_TYPE_F32, G4_TYPE_F16, G4_TYPE_BF16, G4_TYPE_Q8_0, G4_TYPE_Q4_0, G4_TYPE_Q5_0,
                               G4_TYPE_Q4_K, G4_TYPE_Q5_K, G4_TYPE_Q6_K, G4_TYPE_IQ4_XS};
     const struct g4_kernels *ks[8];
     int nk = g4_kernels_list(ks, 4);

@@ -35,9 +35,9 @@ g4_status g4_context_new(const g4_model *m, const g4_context_params *params, g4_
     g4_context *c = calloc(1, sizeof *c);
     if (!c) return g4_fail(err, G4_ERR_NOMEM, "context: out of memory");
     c->model = m;
-    g4_status st = g4_dec_bind(&c->dec, &m->cfg, &m->tensors, err);
+    g4_status st = g4_pool_init(&c->pool, p.n_threads, err);
+    if (st == G4_OK) st = g4_dec_bind_ex(&c->dec, &m->cfg, &m->tensors, c->pool, err);
     c->dec.f32_act = p.f32_activations != 0;
-    if (st == G4_OK) st = g4_pool_init(&c->pool, p.n_threads, err);
     if (st == G4_OK) st = g4_engine_init(&c->eng, &c->dec, p.n_ctx, p.n_batch, c->pool, err);
     if (st != G4_OK) {
         g4_context_free(c);

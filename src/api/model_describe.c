@@ -1,12 +1,15 @@
 /* model_describe.c — g4_model_describe / g4_model_info: a human-readable or
  * JSON summary of a loaded model (architecture and variant, parameters,
  * tensor types, context, modalities, special tokens, generation defaults and
- * the memory needed to run it: mapped weights plus an f16 KV cache in which
+ * the memory needed to run it: mapped weights (part of them resident as the
+ * kernels' repacked copies instead) plus an f16 KV cache in which
  * sliding layers keep only their window and KV-shared layers keep nothing).
  * Built as a jansson object first; the text form is rendered from it. */
 #include "core/strbuf.h"
 #include "api/model_impl.h"
 
+#include "kernels/kernels.h"
+#include "model/names.h"
 #include "tensor/types.h"
 
 #include <jansson.h>
@@ -37,6 +40,27 @@ static const char *vision_name(enum g4_vision_kind v) {
     case G4_VISION_VIT: return "ViT encoder";
     case G4_VISION_UNIFIED: return "encoder-free embedder";
     default: return NULL;
+    }
+}
+
+/* Bytes of the load-time repacked copies the decoder makes for this CPU's
+ * kernels (model/weights_pack.c: every matrix of the main model except an
+ * untied input embedding and the PLE table), and the plain bytes they
+ * replace (their mapped pages are released after repacking). */
+static void repacked_bytes(const g4_model *m, uint64_t *packed, uint64_t *plain) {
+    const struct g4_kernels *kt = g4_kernels();
+    const struct g4_tensor *emb = g4_names_find(&m->tensors, G4_W_TOKEN_EMBD, 0);
+    const struct g4_tensor *ple = g4_names_find(&m->tensors, G4_W_PLE_TOKEN_EMBD, 0);
+    const bool tied = !g4_names_find(&m->tensors, G4_W_OUTPUT, 0);
+    *packed = *plain = 0;
+    for (int i = 0; i < m->tensors.n; i++) {
+        const struct g4_tensor *t = &m->tensors.t[i];
+        if (t->n_dims < 2 || m->roles[t->file] != G4_FILE_MODEL || t == ple || (t == emb && !tied)) continue;
+        const int64_t rows = t->ne[1] * t->ne[2] * t->ne[3];
+        const size_t pb = g4_matmul_repack_size(kt, t->type, rows, t->ne[0]);
+        if (!pb) continue;
+        *packed += pb;
+        *plain += t->nbytes;
     }
 }
 
@@ -127,10 +151,13 @@ static json_t *build(const g4_model *m, int64_t n_ctx) {
                                                        "top_k", c->top_k, "top_p", (double)c->top_p, "do_sample",
                                                        c->do_sample));
         if (n_ctx <= 0) n_ctx = G4_MIN((int64_t)DEFAULT_CTX, c->context_length);
-        uint64_t kv = g4_config_kv_bytes(c, n_ctx, KV_ELEM_BYTES);
-        json_object_set_new(o, "memory", json_pack("{s:I, s:I, s:I, s:I}", "context", (json_int_t)n_ctx, "weights_mapped",
-                                                   (json_int_t)mapped, "kv_cache_f16", (json_int_t)kv, "total",
-                                                   (json_int_t)(mapped + kv)));
+        uint64_t kv = g4_config_kv_bytes(c, n_ctx, KV_ELEM_BYTES), packed = 0, plain = 0;
+        if (!m->tokenizer_only) repacked_bytes(m, &packed, &plain);
+        const uint64_t extra = packed > plain ? packed - plain : 0; /* Q4_K/Q5_K layouts are 2-3% larger */
+        json_object_set_new(o, "memory", json_pack("{s:I, s:I, s:I, s:s, s:I, s:I}", "context", (json_int_t)n_ctx,
+                                                   "weights_mapped", (json_int_t)mapped, "weights_repacked",
+                                                   (json_int_t)packed, "kernels", g4_kernels()->name, "kv_cache_f16",
+                                                   (json_int_t)kv, "total", (json_int_t)(mapped + extra + kv)));
     }
     if (m->assistant)
         json_object_set_new(o, "assistant", json_pack("{s:s, s:i, s:i}", "variant", m->assistant->variant, "n_layer",
@@ -257,6 +284,13 @@ static void render(struct g4_strbuf *b, const json_t *o) {
         human(h3, sizeof h3, (double)json_integer_value(json_object_get(mem, "total")), "B");
         g4_strbuf_printf(b, "memory:         %s mapped weights + %s KV cache (f16, %lld tokens) = %s\n", h1, h2,
             (long long)json_integer_value(json_object_get(mem, "context")), h3);
+        const json_int_t rp = json_integer_value(json_object_get(mem, "weights_repacked"));
+        if (rp > 0) {
+            human(h1, sizeof h1, (double)rp, "B");
+            g4_strbuf_printf(b, "                of the weights, %s are repacked at load for the %s kernels (resident\n"
+                                "                instead of their mapped pages)\n", h1,
+                             json_string_value(json_object_get(mem, "kernels")));
+        }
     }
 }
 

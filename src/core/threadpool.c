@@ -2,7 +2,8 @@
  *
  * Protocol. The driver publishes a job (fn, ctx) and bumps `gen`; each worker
  * remembers the last generation it ran and waits for `gen` to change. Waiting
- * is a bounded spin on the atomic followed by a sleep on `wake`. Lost wakeups
+ * is a bounded spin on the atomic (pause, later with an occasional
+ * sched_yield, see spin_step) followed by a sleep on `wake`. Lost wakeups
  * are prevented Dekker-style with sequentially consistent atomics: a sleeper
  * increments `n_sleeping` (under `mu`) BEFORE re-checking `gen`, and the
  * driver stores `gen` BEFORE reading `n_sleeping`; so either the driver sees
@@ -16,6 +17,7 @@
 #include "core/cpu.h"
 
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 
@@ -55,6 +57,19 @@ static inline void cpu_relax(void) {
 #endif
 }
 
+/* One step of a wait loop: pause, and every YIELD_EVERY steps after the
+ * first SPIN_PAUSE give the CPU away (sched_yield). On a quiet machine the
+ * hand-off happens within the pause phase; on an oversubscribed one the
+ * thread being waited for may be queued behind this one, and burning the
+ * rest of the time slice would delay it by a whole slice. */
+enum { SPIN_PAUSE = 512, YIELD_EVERY = 32 };
+static inline void spin_step(int i) {
+    if (i >= SPIN_PAUSE && i % YIELD_EVERY == 0)
+        sched_yield();
+    else
+        cpu_relax();
+}
+
 static void *worker_main(void *arg) {
     struct worker *w = arg;
     struct g4_pool *p = w->pool;
@@ -62,7 +77,7 @@ static void *worker_main(void *arg) {
     for (;;) {
         unsigned g = atomic_load(&p->gen);
         for (int i = 0; g == seen && i < SPIN_ITERS && !atomic_load(&p->stop); i++) {
-            cpu_relax();
+            spin_step(i);
             g = atomic_load(&p->gen);
         }
         if (g == seen) {
@@ -156,7 +171,7 @@ void g4_pool_run(struct g4_pool *p, g4_pool_fn fn, void *ctx) {
         pthread_mutex_unlock(&p->mu);
     }
     fn(ctx, 0, p->nth);
-    for (int i = 0; atomic_load(&p->pending) > 0 && i < SPIN_ITERS; i++) cpu_relax();
+    for (int i = 0; atomic_load(&p->pending) > 0 && i < SPIN_ITERS; i++) spin_step(i);
     if (atomic_load(&p->pending) > 0) {
         pthread_mutex_lock(&p->mu);
         atomic_store(&p->driver_sleeping, 1);

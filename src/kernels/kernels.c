@@ -296,42 +296,90 @@ bool g4_matmul_repack(const struct g4_kernels *kt, uint32_t type, const void *w,
     return true;
 }
 
+enum { MM_MULTI_MAX = 4 };
+
+bool g4_matmul_unpack_row(const struct g4_kernels *kt, uint32_t type, const void *w_packed, int64_t N, int64_t K,
+                          int64_t row, void *dst) {
+    if (type >= G4_TYPE_COUNT || !w_packed || row < 0 || row >= N) return false;
+    const struct g4_type_kernels *tk = &kt->type[type];
+    if (!tk->unpack || tk->pack_rows <= 0 || row >= N / tk->pack_rows * tk->pack_rows) return false;
+    const size_t gb = g4_matmul_repack_size(kt, type, tk->pack_rows, K);
+    if (!gb) return false;
+    tk->unpack((const char *)w_packed + (size_t)(row / tk->pack_rows) * gb, K, (int)(row % tk->pack_rows), dst);
+    return true;
+}
+
 struct matmul_job {
     const struct g4_kernels *kt;
-    const struct g4_matmul_args *a;
-    int64_t chunk; /* weight rows per task */
+    struct g4_matmul_args a[MM_MULTI_MAX]; /* wdata of a shared input points at its first user's */
+    bool quant[MM_MULTI_MAX];              /* this entry converts its activations */
+    int n;
+    int64_t chunk[MM_MULTI_MAX];           /* weight rows per task */
+    int64_t first[MM_MULTI_MAX + 1];       /* task index of each matrix's first chunk */
 };
 
 static void matmul_quantize_slice(void *ctx, int ith, int nth) {
     struct matmul_job *j = ctx;
-    g4_matmul_quantize(j->kt, j->a, ith, nth);
+    for (int i = 0; i < j->n; i++)
+        if (j->quant[i]) g4_matmul_quantize(j->kt, &j->a[i], ith, nth);
 }
 
 static void matmul_task(void *ctx, int64_t t, int ith) {
+    (void)ith;
     struct matmul_job *j = ctx;
-    const int64_t n0 = t * j->chunk, n1 = G4_MIN(n0 + j->chunk, j->a->N);
-    g4_matmul_rows(j->kt, j->a, n0, n1);
+    int i = 0;
+    while (t >= j->first[i + 1]) i++;
+    const int64_t n0 = (t - j->first[i]) * j->chunk[i], n1 = G4_MIN(n0 + j->chunk[i], j->a[i].N);
+    g4_matmul_rows(j->kt, &j->a[i], n0, n1);
 }
 
-void g4_matmul(struct g4_pool *pool, const struct g4_kernels *kt, const struct g4_matmul_args *a) {
-    struct matmul_job j = {kt, a, 0};
+void g4_matmul_multi(struct g4_pool *pool, const struct g4_kernels *kt, const struct g4_matmul_args *a, int n) {
+    if (n <= 0) return;
+    if (n > MM_MULTI_MAX) {
+        for (int i = 0; i < n; i += MM_MULTI_MAX) g4_matmul_multi(pool, kt, a + i, G4_MIN(n - i, (int)MM_MULTI_MAX));
+        return;
+    }
+    struct matmul_job j = {.kt = kt, .n = n};
     const int nth = g4_pool_size(pool);
-    if (act_type(kt, a->type, a->f32_act) != G4_TYPE_F32) {
-        if (nth == 1 || a->M == 1)
-            g4_matmul_quantize(kt, a, 0, 1);
+    bool any_quant = false;
+    int64_t max_m = 0;
+    for (int i = 0; i < n; i++) {
+        j.a[i] = a[i];
+        const uint32_t at = act_type(kt, a[i].type, a[i].f32_act);
+        j.quant[i] = at != G4_TYPE_F32;
+        /* the same input converted to the same type already: reuse it */
+        for (int k = 0; k < i && j.quant[i]; k++)
+            if (j.quant[k] && a[k].x == a[i].x && a[k].x_stride == a[i].x_stride && a[k].M == a[i].M &&
+                a[k].K == a[i].K && act_type(kt, a[k].type, a[k].f32_act) == at) {
+                j.a[i].wdata = j.a[k].wdata;
+                j.quant[i] = false;
+            }
+        any_quant |= j.quant[i];
+        max_m = G4_MAX(max_m, a[i].M);
+    }
+    if (any_quant) {
+        if (nth == 1 || max_m == 1)
+            matmul_quantize_slice(&j, 0, 1);
         else
             g4_pool_run(pool, matmul_quantize_slice, &j);
     }
-    /* about 8 chunks per thread so faster threads can steal, but at least
-       16 rows (a multiple of 16, which SIMD tiles like) per chunk */
-    int64_t chunk = (a->N + (int64_t)nth * 8 - 1) / ((int64_t)nth * 8);
-    chunk = (G4_MAX(chunk, (int64_t)16) + 15) / 16 * 16;
-    j.chunk = chunk;
-    const int64_t n_tasks = (a->N + chunk - 1) / chunk;
-    if (nth == 1 || n_tasks == 1)
-        g4_matmul_rows(kt, a, 0, a->N);
+    /* about 8 chunks per thread and matrix so faster threads can steal, but
+       at least 16 rows (a multiple of 16, which SIMD tiles like) per chunk */
+    j.first[0] = 0;
+    for (int i = 0; i < n; i++) {
+        int64_t chunk = (a[i].N + (int64_t)nth * 8 - 1) / ((int64_t)nth * 8);
+        chunk = (G4_MAX(chunk, (int64_t)16) + 15) / 16 * 16;
+        j.chunk[i] = chunk;
+        j.first[i + 1] = j.first[i] + (a[i].N + chunk - 1) / chunk;
+    }
+    if (nth == 1 || j.first[n] == 1)
+        for (int i = 0; i < n; i++) g4_matmul_rows(kt, &j.a[i], 0, j.a[i].N);
     else
-        g4_pool_for(pool, n_tasks, matmul_task, &j);
+        g4_pool_for(pool, j.first[n], matmul_task, &j);
+}
+
+void g4_matmul(struct g4_pool *pool, const struct g4_kernels *kt, const struct g4_matmul_args *a) {
+    g4_matmul_multi(pool, kt, a, 1);
 }
 
 /* ==== Helpers ==== */

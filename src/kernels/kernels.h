@@ -126,6 +126,8 @@ struct g4_attn_args {
  * weight rows re-laid out once so a kernel reads all rows of a group with
  * one load per block; see g4_matmul_repack(). */
 typedef void (*g4_repack_fn)(const void *w, size_t w_row_bytes, int64_t n_groups, int64_t K, void *dst);
+/* The inverse for one row: the plain blocks of row `lane` of a packed group. */
+typedef void (*g4_unpack_fn)(const void *group, int64_t K, int lane, void *dst);
 
 struct g4_type_kernels {
     uint32_t vec_dot_type;   /* G4_TYPE_F32, G4_TYPE_Q8_0 or G4_TYPE_Q8_K */
@@ -137,6 +139,7 @@ struct g4_type_kernels {
     g4_repack_fn repack;     /* plain rows -> packed groups */
     g4_matmul_fn matmul_packed; /* reads a->w_packed for rows in [n0, n1), whole groups
                                    (n0, n1 multiples of pack_rows); never declines */
+    g4_unpack_fn unpack;        /* optional: one plain row back from a packed group */
 };
 
 struct g4_kernels {
@@ -220,6 +223,11 @@ void g4_matmul_rows(const struct g4_kernels *kt, const struct g4_matmul_args *a,
 /* Both phases on a pool (NULL: on the caller), chunks of N handed out by an
  * atomic counter. Call g4_matmul_check first. */
 void g4_matmul(struct g4_pool *pool, const struct g4_kernels *kt, const struct g4_matmul_args *a);
+/* n independent matmuls as one pool job (one hand-off and one barrier instead
+ * of n; e.g. q/k/v or gate/up). Entries with the same x (pointer, stride, M,
+ * K) and activation type convert it once, into the first such entry's
+ * wdata. Outputs must not overlap inputs or each other. */
+void g4_matmul_multi(struct g4_pool *pool, const struct g4_kernels *kt, const struct g4_matmul_args *a, int n);
 
 /* ==== Load-time repacking ==== */
 
@@ -234,7 +242,7 @@ void g4_matmul(struct g4_pool *pool, const struct g4_kernels *kt, const struct g
  * The result depends only on the weights, so repack once and reuse it for
  * every matmul (decode and prefill) with that table (and only that table:
  * G4_KERNELS=ref has no layout, size 0, and matmul then reads w). Layouts
- * (avx2): Q4_0, Q8_0, Q6_K no extra bytes; Q4_K +2.8%, Q5_K +2.3%. With
+ * (avx2): Q4_0, Q5_0, Q8_0, Q6_K no extra bytes; Q4_K +2.8%, Q5_K +2.3%. With
  * N % 8 == 0 (every Gemma matrix) the plain rows are never read again, so
  * their mmapped pages can be dropped by the OS (or the decoder can
  * madvise(MADV_DONTNEED) them). Measured 1.2-2.1x over the plain tiles and
@@ -245,6 +253,13 @@ size_t g4_matmul_repack_size(const struct g4_kernels *kt, uint32_t type, int64_t
  * the block size. */
 bool g4_matmul_repack(const struct g4_kernels *kt, uint32_t type, const void *w, size_t w_row_bytes, int64_t N,
                       int64_t K, void *dst);
+
+/* Row `row` of an [N][K] matrix repacked by g4_matmul_repack for kt, as
+ * plain blocks into dst (the row's plain bytes): lets a caller that dropped
+ * the plain pages (a tied embedding) still look rows up. False when kt
+ * cannot unpack the type or the row is not in a whole group. */
+bool g4_matmul_unpack_row(const struct g4_kernels *kt, uint32_t type, const void *w_packed, int64_t N, int64_t K,
+                          int64_t row, void *dst);
 
 /* ==== Helpers built on the table or the dequantizer ==== */
 

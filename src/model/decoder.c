@@ -9,11 +9,13 @@
 #include "model/decoder_impl.h"
 
 #include "core/fp16.h"
+#include "kernels/kernels.h"
 #include "tensor/types.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 static size_t carve(uint8_t **p, size_t *used, size_t bytes, uint8_t *base) {
     size_t off = (*used + 63) & ~(size_t)63;
@@ -87,6 +89,15 @@ size_t g4_dec_carve(const struct g4_dec *dec, int n_batch, int64_t n_kv, int n_t
     }
     CARVE_F(scores, (size_t)n_threads * (size_t)(n_kv > 0 ? n_kv : 1));
     CARVE_F(tmp, (wsize + 3) / 4);
+    size_t wsize_d = 0; /* matrices read together by g4_dec_mm_multi: q/k/v, gate/up */
+    for (int il = 0; il < dec->n_layer; il++) {
+        const struct g4_dec_layer *L = &dec->layers[il];
+        const struct g4_mat *ms[] = {&L->wq, &L->wk, &L->wv, &L->w_gate, &L->w_up};
+        for (size_t i = 0; i < G4_ARRAY_LEN(ms); i++)
+            wsize_d = G4_MAX(wsize_d, g4_dec_matmul_wsize(ms[i], (int)nb, dec->f32_act));
+    }
+    CARVE_F(tmp2[0], (wsize_d + 3) / 4);
+    CARVE_F(tmp2[1], (wsize_d + 3) / 4);
     return used + 64;
 }
 
@@ -117,6 +128,24 @@ static void embed(const struct g4_dec *dec, const struct g4_dec_batch *b, float 
 static void add_rows(const struct g4_dec *dec, float *x, const float *y, size_t n) {
     for (size_t i = 0; i < n; i++) x[i] += y[i];
     g4_dec_round(dec, x, n);
+}
+
+struct softcap_job {
+    const struct g4_kernels *kt;
+    float *x;
+    float cap;
+};
+
+static void softcap_range(void *ctx, int ith, int64_t i0, int64_t i1) {
+    (void)ith;
+    struct softcap_job *j = ctx;
+    j->kt->softcap(j->x + i0, j->x + i0, j->cap, i1 - i0);
+}
+
+/* x = cap * tanh(x / cap) with the table's softcap (AVX2: a few ulp of tanhf), on the pool */
+static void softcap_par(struct g4_pool *tp, float *x, int64_t n, float cap) {
+    struct softcap_job j = {g4_kernels(), x, cap};
+    g4_dec_par_for(tp, n, 16384, softcap_range, &j);
 }
 
 g4_status g4_dec_forward(const struct g4_dec *dec, const struct g4_dec_batch *b, struct g4_kv_view *kv,
@@ -187,7 +216,7 @@ g4_status g4_dec_forward(const struct g4_dec *dec, const struct g4_dec_batch *b,
                     for (size_t i = 0; i < nl; i++)
                         b->logits[i] = g4_round_bf16(g4_round_bf16(tanhf(g4_round_bf16(b->logits[i] / c))) * c);
                 else
-                    for (size_t i = 0; i < nl; i++) b->logits[i] = tanhf(b->logits[i] / c) * c;
+                    softcap_par(tp, b->logits, (int64_t)nl, c);
             }
         }
     }
@@ -198,5 +227,6 @@ void g4_dec_free(struct g4_dec *dec) {
     if (!dec) return;
     free(dec->layers);
     free(dec->owned);
+    if (dec->packed_mem) munmap(dec->packed_mem, dec->packed_bytes);
     memset(dec, 0, sizeof *dec);
 }

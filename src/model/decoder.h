@@ -4,7 +4,9 @@
  * A g4_dec is read-only after g4_dec_bind() (weights.c): per-layer descriptors
  * resolved from the config, views into the mmap'd weights, and a few small
  * owned f32 copies (norm scales with Gemma 3's 1+w folded in, layer scalars,
- * router scales, RoPE inverse frequencies). Per-sequence state (KV cache) and
+ * router scales, RoPE inverse frequencies), plus, after the optional
+ * g4_dec_pack() (weights_pack.c), load-time repacked copies of the matrices
+ * for the kernel table's fast matmul. Per-sequence state (KV cache) and
  * scratch are passed in by the caller; g4_dec_forward() allocates nothing.
  * Matrices follow HF: W is [rows = out][cols = in] and y = W x. */
 #ifndef G4_MODEL_DECODER_H
@@ -21,6 +23,10 @@ struct g4_mat {
     int64_t rows, cols; /* out, in */
     size_t row_bytes;
     const void *data;   /* NULL = absent */
+    const void *packed; /* optional repacked copy of the whole groups of rows for the
+                           g4_kernels() table (g4_matmul_repack), owned by the decoder
+                           (g4_dec_pack); NULL = plain rows only. For per-expert views
+                           it points at expert 0 (packed stride from g4_matmul_repack_size) */
 };
 
 enum { G4_DEC_MAX_LAYERS = 256 };
@@ -98,6 +104,8 @@ struct g4_dec {
 
     struct g4_dec_layer *layers; /* [n_layer] owned */
     float *owned;                /* one allocation for every owned f32 array */
+    void *packed_mem;            /* one mapping holding every g4_mat.packed (g4_dec_pack) */
+    size_t packed_bytes;
 };
 
 /* What the decoder needs from the KV cache of one layer: a ring of `cap`

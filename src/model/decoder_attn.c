@@ -91,6 +91,7 @@ struct att_job {
     int64_t n_kv;
     int n_head;
     const struct g4_kernels *kt;
+    int pieces; /* att_range_fast: a GQA group's query heads split in this many pieces */
 };
 
 /* One (row, head) pair per item. */
@@ -154,6 +155,50 @@ static void att_range(void *ctx, int ith, int64_t i0, int64_t i1) {
     }
 }
 
+/* One (row, KV head, piece of the group) per item: the query heads of a
+ * GQA group (or of a piece of it, when there are too few rows and KV heads
+ * to keep every thread busy, as in decode) in one pass of the table's
+ * attention kernel (online softmax; each K/V row read once per piece). Not
+ * for bf16 emulation or blocks. */
+static void att_range_fast(void *ctx, int ith, int64_t i0, int64_t i1) {
+    struct att_job *j = ctx;
+    const struct g4_dec *dec = j->dec;
+    const struct g4_dec_layer *L = j->L;
+    const struct g4_dec_batch *b = j->b;
+    const int hd = L->head_dim, nkv = L->n_kv_head, group = j->n_head / nkv, np = j->pieces;
+    const int per = (group + np - 1) / np;
+    int32_t *kv_pos = (int32_t *)(j->scores + (size_t)ith * (size_t)j->n_kv);
+    for (int64_t it = i0; it < i1; it++) {
+        const int i = (int)(it / (nkv * np)), g = (int)(it / np % nkv), q0 = (int)(it % np) * per;
+        const int nq = G4_MIN(per, group - q0);
+        if (nq <= 0) continue;
+        const struct g4_kv_view *kv = &g4_dec_row_kv(b, j->kv, i)[L->kv_src];
+        const int64_t cap = kv->cap, t = g4_dec_row_pos(b, i);
+        const int64_t lo = L->sliding ? G4_MAX((int64_t)0, t - dec->window + 1) : 0;
+        struct g4_attn_args a = {
+            .head_dim = hd, .n_q = nq,
+            .q = j->q + (size_t)i * j->n_head * hd + (size_t)(g * group + q0) * hd, .q_head_stride = hd,
+            .out = j->out + (size_t)i * j->n_head * hd + (size_t)(g * group + q0) * hd, .out_head_stride = hd,
+            .kv_type = G4_TYPE_F32, .kv_stride = kv->row, .q_pos = (int32_t)t, .causal = true,
+            .window = L->sliding ? dec->window : 0, .scale = dec->attn_scale, .softcap = dec->attn_softcap,
+        };
+        if (lo % cap + (t - lo) < cap) { /* [lo, t] sit in consecutive slots */
+            a.k = kv->k + (size_t)(lo % cap) * kv->row + (size_t)g * hd;
+            a.v = kv->v + (size_t)(lo % cap) * kv->row + (size_t)g * hd;
+            a.n_kv = t - lo + 1;
+            a.kv_pos0 = (int32_t)lo;
+        } else { /* the span wraps around the ring: name each slot's position */
+            for (int64_t u = 0; u < cap; u++) kv_pos[u] = -1;
+            for (int64_t u = lo; u <= t; u++) kv_pos[u % cap] = (int32_t)u;
+            a.k = kv->k + (size_t)g * hd;
+            a.v = kv->v + (size_t)g * hd;
+            a.n_kv = cap;
+            a.kv_pos = kv_pos;
+        }
+        j->kt->attention(&a);
+    }
+}
+
 void g4_dec_attn(const struct g4_dec *dec, int il, const struct g4_dec_batch *b, struct g4_kv_view *kv,
                  struct g4_dec_scratch *s, struct g4_pool *tp) {
     const struct g4_dec_layer *L = &dec->layers[il];
@@ -162,15 +207,17 @@ void g4_dec_attn(const struct g4_dec *dec, int il, const struct g4_dec_batch *b,
     int rotate = L->inv_freq != NULL;
     if (rotate) rope_table(dec, L, b, s->rope);
 
-    g4_dec_mm(dec, tp, &L->wq, s->h, n, dec->n_embd, s->q, qd, s->tmp);
+    /* q, k and v projections as one pool job */
+    const int own_kv = L->kv_src == il;
+    const struct g4_mat *ws[3] = {&L->wq, &L->wk, &L->wv};
+    float *ys[3] = {s->q, s->k, s->v};
+    const int64_t lds[3] = {qd, kd, kd};
+    void *wd[3] = {s->tmp, s->tmp2[0], s->tmp2[1]};
+    g4_dec_mm_multi(dec, tp, own_kv ? (L->k_eq_v ? 2 : 3) : 1, ws, s->h, n, dec->n_embd, ys, lds, wd);
     norm_rope(dec, L, s->q, n, nh, L->q_norm, rotate ? s->rope : NULL, tp);
 
-    if (L->kv_src == il) {
-        g4_dec_mm(dec, tp, &L->wk, s->h, n, dec->n_embd, s->k, kd, s->tmp);
-        if (L->k_eq_v)
-            memcpy(s->v, s->k, (size_t)n * kd * sizeof(float));
-        else
-            g4_dec_mm(dec, tp, &L->wv, s->h, n, dec->n_embd, s->v, kd, s->tmp);
+    if (own_kv) {
+        if (L->k_eq_v) memcpy(s->v, s->k, (size_t)n * kd * sizeof(float));
         norm_rope(dec, L, s->k, n, nkv, L->k_norm, rotate ? s->rope : NULL, tp);
         if (dec->v_norm) norm_rope(dec, L, s->v, n, nkv, NULL, NULL, tp);
         for (int i = 0; i < n; i++) {
@@ -181,7 +228,15 @@ void g4_dec_attn(const struct g4_dec *dec, int il, const struct g4_dec_batch *b,
         }
     }
 
-    struct att_job j = {dec, L, b, kv, s->q, s->att, s->scores, s->n_kv, nh, g4_kernels()};
-    g4_dec_par_for(tp, (int64_t)n * nh, 1, att_range, &j);
+    struct att_job j = {dec, L, b, kv, s->q, s->att, s->scores, s->n_kv, nh, g4_kernels(), 1};
+    if (!dec->bf16_act && !b->block && s->n_kv <= INT32_MAX) {
+        /* enough items for every thread: split the groups when rows are few */
+        const int nt = g4_dec_threads(tp), group = nh / nkv;
+        j.pieces = 1;
+        while ((int64_t)n * nkv * j.pieces < 2 * nt && j.pieces < group) j.pieces++;
+        g4_dec_par_for(tp, (int64_t)n * nkv * j.pieces, 1, att_range_fast, &j);
+    } else {
+        g4_dec_par_for(tp, (int64_t)n * nh, 1, att_range, &j);
+    }
     g4_dec_mm(dec, tp, &L->wo, s->att, n, qd, s->o, dec->n_embd, s->tmp);
 }

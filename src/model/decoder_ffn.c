@@ -11,21 +11,41 @@
 #include "model/decoder_impl.h"
 
 #include "core/fp16.h"
+#include "kernels/kernels.h"
 #include "tensor/types.h"
 
 #include <math.h>
 #include <string.h>
 
-static void geglu(const struct g4_dec *dec, float *ff, int n, int64_t f, int64_t ld, float *out, int64_t ldo) {
-    /* ff rows hold gate[0..f) then up[f..2f); out[i][c] = gelu(gate) * up */
-    for (int i = 0; i < n; i++) {
-        const float *g = ff + (size_t)i * ld, *u = g + f;
-        float *o = out + (size_t)i * ldo;
-        if (dec->bf16_act)
-            for (int64_t c = 0; c < f; c++) o[c] = g4_round_bf16(g4_round_bf16(g4_dec_gelu_tanh(g[c])) * u[c]);
-        else
-            for (int64_t c = 0; c < f; c++) o[c] = g4_dec_gelu_tanh(g[c]) * u[c];
+struct geglu_job {
+    const struct g4_dec *dec;
+    const struct g4_kernels *kt;
+    float *ff, *out;
+    int64_t f, ld, ldo, n_chunks; /* chunks of GEGLU_CHUNK columns per row */
+};
+
+enum { GEGLU_CHUNK = 1024 };
+
+/* items are (row, column chunk) pairs */
+static void geglu_range(void *ctx, int ith, int64_t i0, int64_t i1) {
+    (void)ith;
+    struct geglu_job *j = ctx;
+    for (int64_t it = i0; it < i1; it++) {
+        const int64_t i = it / j->n_chunks, c0 = it % j->n_chunks * GEGLU_CHUNK, c1 = G4_MIN(c0 + GEGLU_CHUNK, j->f);
+        const float *g = j->ff + (size_t)i * j->ld, *u = g + j->f;
+        float *o = j->out + (size_t)i * j->ldo;
+        if (j->dec->bf16_act)
+            for (int64_t c = c0; c < c1; c++) o[c] = g4_round_bf16(g4_round_bf16(g4_dec_gelu_tanh(g[c])) * u[c]);
+        else /* the table's GeGLU (AVX2: tanh within a few ulp of tanhf) */
+            j->kt->geglu(o + c0, g + c0, u + c0, c1 - c0);
     }
+}
+
+/* ff rows hold gate[0..f) then up[f..2f); out[i][c] = gelu(gate) * up (may alias gate) */
+static void geglu(const struct g4_dec *dec, struct g4_pool *tp, float *ff, int n, int64_t f, int64_t ld, float *out,
+                  int64_t ldo) {
+    struct geglu_job j = {dec, g4_kernels(), ff, out, f, ld, ldo, (f + GEGLU_CHUNK - 1) / GEGLU_CHUNK};
+    g4_dec_par_for(tp, (int64_t)n * j.n_chunks, 1, geglu_range, &j);
 }
 
 void g4_dec_mlp(const struct g4_dec *dec, int il, int n, struct g4_dec_scratch *s, struct g4_pool *tp) {
@@ -35,15 +55,21 @@ void g4_dec_mlp(const struct g4_dec *dec, int il, int n, struct g4_dec_scratch *
         memset(s->o, 0, (size_t)n * d * sizeof(float));
         return;
     }
-    g4_dec_mm(dec, tp, &L->w_gate, s->h, n, d, s->ff, ld, s->tmp);
-    g4_dec_mm(dec, tp, &L->w_up, s->h, n, d, s->ff + f, ld, s->tmp);
-    geglu(dec, s->ff, n, f, ld, s->ff, ld); /* in place: row i's first f floats */
+    const struct g4_mat *ws[2] = {&L->w_gate, &L->w_up};
+    float *ys[2] = {s->ff, s->ff + f};
+    const int64_t lds[2] = {ld, ld};
+    void *wd[2] = {s->tmp, s->tmp2[0]};
+    g4_dec_mm_multi(dec, tp, 2, ws, s->h, n, d, ys, lds, wd);
+    geglu(dec, tp, s->ff, n, f, ld, s->ff, ld); /* in place: row i's first f floats */
     g4_dec_mm(dec, tp, &L->w_down, s->ff, n, ld, s->o, d, s->tmp);
 }
 
 static struct g4_mat expert_view(const struct g4_mat *m, size_t stride, int e) {
     struct g4_mat v = *m;
     v.data = (const uint8_t *)m->data + (size_t)e * stride;
+    /* experts are packed as one stacked matrix (weights_pack.c) */
+    if (m->packed)
+        v.packed = (const uint8_t *)m->packed + (size_t)e * g4_matmul_repack_size(g4_kernels(), m->type, m->rows, m->cols);
     return v;
 }
 
@@ -110,7 +136,7 @@ void g4_dec_moe(const struct g4_dec *dec, int il, int n, struct g4_dec_scratch *
             g4_dec_mm(dec, tp, &g, s->xe, m, d, s->ff, ld, s->tmp);
             g4_dec_mm(dec, tp, &u, s->xe, m, d, s->ff + f, ld, s->tmp);
         }
-        geglu(dec, s->ff, m, f, ld, s->ff, ld);
+        geglu(dec, tp, s->ff, m, f, ld, s->ff, ld);
         struct g4_mat dn = expert_view(&L->exp_down, L->exp_down_stride, e);
         g4_dec_mm(dec, tp, &dn, s->ff, m, ld, s->ye, d, s->tmp);
         for (int r = 0; r < m; r++) {

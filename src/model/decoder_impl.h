@@ -28,6 +28,7 @@ struct g4_dec_scratch {
     float *xe, *ye;      /* [nb][d] gathered expert input / output */
     float *scores;       /* [n_threads][n_kv] */
     void *tmp;           /* matmul activation scratch (quantized rows) */
+    void *tmp2[2];       /* two more for the other inputs of a g4_dec_mm_multi (cols = d) */
 };
 
 /* Position and KV views of batch row i (see g4_dec_batch.pos / row_kv). */

@@ -39,6 +39,14 @@ void g4_dec_par_for(struct g4_pool *tp, int64_t n, int64_t grain, g4_dec_range_f
 }
 
 void g4_dec_mat_row(const struct g4_mat *w, int64_t r, float *out) {
+    /* a packed table (the tied embedding) is read from its packed copy: the
+       plain pages were released after repacking and stay untouched */
+    uint8_t buf[32768];
+    if (w->packed && w->row_bytes <= sizeof buf &&
+        g4_matmul_unpack_row(g4_kernels(), w->type, w->packed, w->rows, w->cols, r, buf)) {
+        g4_dequantize(w->type, buf, out, w->cols);
+        return;
+    }
     const uint8_t *row = (const uint8_t *)w->data + (size_t)r * w->row_bytes;
     if (w->type == G4_TYPE_F32) {
         memcpy(out, row, (size_t)w->cols * sizeof(float));
@@ -52,6 +60,7 @@ void g4_dec_matmul(struct g4_pool *tp, const struct g4_mat *w, const float *x, i
     struct g4_matmul_args a = {
         .type = w->type, .w = w->data, .w_row_bytes = w->row_bytes, .N = w->rows, .K = w->cols, .M = n,
         .x = x, .x_stride = ldx, .y = y, .y_stride = ldy, .f32_act = f32_act, .wdata = wdata,
+        .w_packed = w->packed,
     };
     g4_matmul(tp, g4_kernels(), &a);
 }
@@ -98,6 +107,22 @@ void g4_dec_mm(const struct g4_dec *dec, struct g4_pool *tp, const struct g4_mat
     g4_dec_matmul(tp, w, x, n, ldx, y, ldy, wdata, dec->f32_act);
     if (dec->bf16_act)
         for (int t = 0; t < n; t++) g4_dec_round(dec, y + (size_t)t * ldy, (size_t)w->rows);
+}
+
+void g4_dec_mm_multi(const struct g4_dec *dec, struct g4_pool *tp, int nm, const struct g4_mat *const *w,
+                     const float *x, int n, int64_t ldx, float *const *y, const int64_t *ldy, void *const *wdata) {
+    struct g4_matmul_args a[4];
+    if (nm > 4) nm = 4;
+    for (int i = 0; i < nm; i++)
+        a[i] = (struct g4_matmul_args){
+            .type = w[i]->type, .w = w[i]->data, .w_row_bytes = w[i]->row_bytes, .N = w[i]->rows,
+            .K = w[i]->cols, .M = n, .x = x, .x_stride = ldx, .y = y[i], .y_stride = ldy[i],
+            .f32_act = dec->f32_act, .wdata = wdata[i], .w_packed = w[i]->packed,
+        };
+    g4_matmul_multi(tp, g4_kernels(), a, nm);
+    if (dec->bf16_act)
+        for (int i = 0; i < nm; i++)
+            for (int t = 0; t < n; t++) g4_dec_round(dec, y[i] + (size_t)t * ldy[i], (size_t)w[i]->rows);
 }
 
 void g4_dec_norm(const struct g4_dec *dec, struct g4_pool *tp, const float *x, float *y, int64_t n_rows, int dim,

@@ -40,10 +40,17 @@ static inline void g4_dec_round(const struct g4_dec *dec, float *x, size_t n) {
  * reference's outputs (see g4_dec_round). */
 void g4_dec_mm(const struct g4_dec *dec, struct g4_pool *tp, const struct g4_mat *w, const float *x, int n,
                int64_t ldx, float *y, int64_t ldy, void *wdata);
+/* Up to 3 matmuls of the same input x as one pool job: y[i] = x W[i]^T
+ * (row stride ldy[i]); wdata[i] is the activation scratch of matrix i
+ * (g4_dec_matmul_wsize(w[i], n)); entries may share a conversion. Then the
+ * bf16 rounding like g4_dec_mm. */
+void g4_dec_mm_multi(const struct g4_dec *dec, struct g4_pool *tp, int nm, const struct g4_mat *const *w,
+                     const float *x, int n, int64_t ldx, float *const *y, const int64_t *ldy, void *const *wdata);
 void g4_dec_norm(const struct g4_dec *dec, struct g4_pool *tp, const float *x, float *y, int64_t n_rows, int dim,
                  const float *w, float eps);
 
-/* Dequantizes row `r` of w into out[w->cols]. */
+/* Dequantizes row `r` of w into out[w->cols] (from w->packed when the
+ * table can unpack it). */
 void g4_dec_mat_row(const struct g4_mat *w, int64_t r, float *out);
 
 static inline float g4_dec_gelu_tanh(float x) {

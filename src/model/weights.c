@@ -12,6 +12,7 @@
 #include "model/names.h"
 
 #include "core/fp16.h"
+#include "core/threadpool.h"
 #include "kernels/kernels.h"
 #include "tensor/types.h"
 
@@ -303,6 +304,11 @@ static const char *hf_prefix(const struct g4_tensordir *td) {
 }
 
 g4_status g4_dec_bind(struct g4_dec *dec, const struct g4_config *cfg, const struct g4_tensordir *td, g4_error *err) {
+    return g4_dec_bind_ex(dec, cfg, td, NULL, err);
+}
+
+g4_status g4_dec_bind_ex(struct g4_dec *dec, const struct g4_config *cfg, const struct g4_tensordir *td,
+                         struct g4_pool *pool, g4_error *err) {
     memset(dec, 0, sizeof *dec);
     if (cfg->n_layer <= 0 || cfg->n_layer > G4_MAX_LAYERS || cfg->n_embd <= 0 || cfg->n_head <= 0 ||
         cfg->n_vocab <= 0 || cfg->n_vocab > INT32_MAX)
@@ -328,6 +334,12 @@ g4_status g4_dec_bind(struct g4_dec *dec, const struct g4_config *cfg, const str
     }
     dec->owned = bd.pool;
     g4_status st = bind_all(&bd, dec);
+    if (st == G4_OK) { /* repack on the caller's pool, or on one made for it */
+        struct g4_pool *own = NULL;
+        if (!pool && g4_pool_init(&own, 0, err) != G4_OK) own = NULL; /* then on this thread */
+        st = g4_dec_pack(dec, pool ? pool : own, true, err);
+        g4_pool_free(own);
+    }
     if (st != G4_OK) g4_dec_free(dec);
     return st;
 }

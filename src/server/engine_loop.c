@@ -439,9 +439,9 @@ g4_status g4_engine_thread_start(struct g4_engine_thread *et, const g4_model *m,
         return g4_fail(err, G4_ERR_INVALID_ARG, "serve: prefill chunk %d outside [1, %d]", prefill_chunk, et->n_batch);
     et->prefill_chunk = prefill_chunk ? prefill_chunk : G4_PREFILL_CHUNK;
     et->n_stop_ids = g4_model_stop_ids(m, et->stop_ids, (int)G4_ARRAY_LEN(et->stop_ids));
-    g4_status st = g4_dec_bind(&et->dec, &m->cfg, &m->tensors, err);
+    g4_status st = g4_pool_init(&et->pool, n_threads, err);
+    if (st == G4_OK) st = g4_dec_bind_ex(&et->dec, &m->cfg, &m->tensors, et->pool, err);
     et->dec_bound = st == G4_OK;
-    if (st == G4_OK) st = g4_pool_init(&et->pool, n_threads, err);
     if (st != G4_OK) {
         g4_engine_thread_join(et);
         return st;

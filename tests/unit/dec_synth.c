@@ -21,7 +21,8 @@ static float *take(struct synth *s, size_t n, float base, float amp) {
 }
 
 static struct g4_mat mat(struct synth *s, int64_t rows, int64_t cols, float amp) {
-    struct g4_mat m = {G4_TYPE_F32, rows, cols, (size_t)cols * 4, take(s, (size_t)(rows * cols), 0, amp)};
+    struct g4_mat m = {.type = G4_TYPE_F32, .rows = rows, .cols = cols, .row_bytes = (size_t)cols * 4,
+                       .data = take(s, (size_t)(rows * cols), 0, amp)};
     return m;
 }
 

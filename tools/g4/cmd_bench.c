@@ -202,11 +202,13 @@ int cmd_bench(int argc, char **argv) {
     g4_error err = {0};
     g4_context_params cp = {.n_ctx = o.n_ctx, .n_batch = o.n_batch, .n_threads = o.n_threads};
     g4_context *c = NULL;
+    double t_ctx = now_ms();
     if (g4_context_new(m, &cp, &c, &err) != G4_OK) {
         fprintf(stderr, "g4 bench: %s\n", err.message);
         g4_model_free(m);
         return 1;
     }
+    t_ctx = now_ms() - t_ctx; /* decoder binding and weight repacking, KV cache */
     int32_t n_vocab = g4_context_n_vocab(c);
     float *logits = malloc((size_t)n_vocab * sizeof *logits);
     int32_t *prompt = malloc((size_t)o.n_prompt * sizeof *prompt);
@@ -250,8 +252,8 @@ int cmd_bench(int argc, char **argv) {
     double dec = mean_of(&dc), dec_gbps = tensor_bytes * dec / 1e9;
 
     printf("model        %s\n", model_name);
-    printf("threads      %d, batch %d, prompt %d, decode %d, reps %d, load %.0f ms\n", o.n_threads, o.n_batch,
-           o.n_prompt, o.n_gen, o.reps, t_load);
+    printf("threads      %d, batch %d, prompt %d, decode %d, reps %d, load %.0f ms, context %.0f ms\n", o.n_threads,
+           o.n_batch, o.n_prompt, o.n_gen, o.reps, t_load, t_ctx);
     printf("weights      %.1f MB (file %.1f MB)\n", tensor_bytes / 1e6, file_bytes / 1e6);
     printf("prefill      %.2f ± %.2f tok/s\n", mean_of(&pf), std_of(&pf));
     printf("decode       %.2f ± %.2f tok/s\n", dec, std_of(&dc));
@@ -287,6 +289,7 @@ int cmd_bench(int argc, char **argv) {
         json_object_set_new(j, "model_size_bytes", json_real(file_bytes));
         json_object_set_new(j, "tensor_bytes", json_real(tensor_bytes));
         json_object_set_new(j, "load_ms", json_real(t_load));
+        json_object_set_new(j, "context_ms", json_real(t_ctx));
         json_object_set_new(j, "prefill_runs", pa);
         json_object_set_new(j, "decode_runs", da);
         char *txt = json_dumps(j, JSON_COMPACT | JSON_REAL_PRECISION(6));

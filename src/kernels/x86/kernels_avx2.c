@@ -33,6 +33,12 @@ void g4_quantize_row_q8_K_avx2(const float *x, void *y, int64_t n);
 
 void g4_repack_q4_0x8(const void *w, size_t w_row_bytes, int64_t n_groups, int64_t K, void *dst);
 bool g4_matmul_q4_0x8_avx2(const struct g4_matmul_args *a, const void *xq, size_t xrb, int64_t n0, int64_t n1);
+void g4_repack_q5_0x8(const void *w, size_t w_row_bytes, int64_t n_groups, int64_t K, void *dst);
+void g4_unpack_q4_0x8(const void *group, int64_t K, int lane, void *dst);
+void g4_unpack_q5_0x8(const void *group, int64_t K, int lane, void *dst);
+void g4_unpack_q8_0x8(const void *group, int64_t K, int lane, void *dst);
+void g4_unpack_q6_Kx8(const void *group, int64_t K, int lane, void *dst);
+bool g4_matmul_q5_0x8_avx2(const struct g4_matmul_args *a, const void *xq, size_t xrb, int64_t n0, int64_t n1);
 
 void g4_repack_q4_Kx8(const void *w, size_t w_row_bytes, int64_t n_groups, int64_t K, void *dst);
 bool g4_matmul_q4_Kx8_avx2(const struct g4_matmul_args *a, const void *xq, size_t xrb, int64_t n0, int64_t n1);
@@ -102,6 +108,14 @@ void g4_kernels_patch_avx2(struct g4_kernels *k) {
     k->type[G4_TYPE_Q8_0].pack_group_bytes_per_block = 8 * sizeof(struct g4_block_q8_0); /* q8_0x8 */
     k->type[G4_TYPE_Q8_0].repack = g4_repack_q8_0x8;
     k->type[G4_TYPE_Q8_0].matmul_packed = g4_matmul_q8_0x8_avx2;
+    k->type[G4_TYPE_Q5_0].pack_rows = 8;
+    k->type[G4_TYPE_Q5_0].pack_group_bytes_per_block = 8 * sizeof(struct g4_block_q5_0); /* q5_0x8 */
+    k->type[G4_TYPE_Q5_0].repack = g4_repack_q5_0x8;
+    k->type[G4_TYPE_Q5_0].matmul_packed = g4_matmul_q5_0x8_avx2;
+    k->type[G4_TYPE_Q4_0].unpack = g4_unpack_q4_0x8;
+    k->type[G4_TYPE_Q5_0].unpack = g4_unpack_q5_0x8;
+    k->type[G4_TYPE_Q8_0].unpack = g4_unpack_q8_0x8;
+    k->type[G4_TYPE_Q6_K].unpack = g4_unpack_q6_Kx8;
     k->type[G4_TYPE_Q5_K].pack_rows = 8;
     k->type[G4_TYPE_Q5_K].pack_group_bytes_per_block = 1440; /* q5_Kx8 */
     k->type[G4_TYPE_Q5_K].repack = g4_repack_q5_Kx8;

@@ -1,5 +1,6 @@
-/* repack_avx2.c — Q4_0 weights repacked at load time into groups of 8 rows
- * ("q4_0x8"), and the AVX2 matmul that reads them (decode and prefill).
+/* repack_avx2.c — weights repacked at load time into groups of 8 rows
+ * (q4_0x8, q5_0x8, q8_0x8, q4_Kx8, q5_Kx8, q6_Kx8), and the AVX2 matmuls
+ * that read them (decode and prefill).
  *
  * Layout, per group of 8 rows and per 32-element block (144 bytes, the same
  * as 8 plain Q4_0 blocks, so repacking costs no extra memory):
@@ -16,6 +17,12 @@
  * only in float accumulation order (test_kernels checks with the matmul
  * tolerance).
  *
+ * Q4_0 kernel: sum(q * y) per block with unsigned nibbles, the -8 offset
+ * from per-block side tables (scale, 8 * scale * sum(y)) made once per column
+ * group and row block of ~256 KB (g4_matmul_q4_0x8_avx2); weight pieces
+ * outer and columns inner so nothing spills: 65 / 83 / 93 GMAC/s at
+ * M = 1 / 4 / 64 (N=2048 K=3840, load 6), was 44 / 59 / 60.
+ *
  * Measured (bench/kernels/bench_matvec.c, 1 thread, CPU time best of 5, AMD
  * EPYC Zen 4 class, AVX2 table, 2 shared vCPUs at load ~11), GMAC/s of the
  * plain kernels (dot for M = 1, gemm_avx2.c tiles for M > 1) -> repacked:
@@ -26,6 +33,7 @@
  *   q4_K     31.2 -> 67.7  40.9 -> 73.7  40.1 -> 76.1  31.2 -> 67.6
  *   q5_K     24.2 -> 38.3  34.7 -> 57.8  37.4 -> 58.7  24.0 -> 38.5
  *   q6_K     22.4 -> 30.9  35.5 -> 60.4  38.2 -> 53.8  22.4 -> 31.4
+ *   q5_0     16.4 -> 30.2  15.9 -> 51.9  16.0 -> 58.5            (q5_0x8, load 5)
  * (q6_K M=16 from N=1024; q8_0 at M=1 is close to the bandwidth bound.)
  *
  * Q4_K ("q4_Kx8"), per group of 8 rows and per 256-element super-block
@@ -122,52 +130,82 @@ static inline __m256i bcast4(const int8_t *p) {
     return _mm256_set1_epi32(v);
 }
 
-/* one group (8 rows) against nc activation rows; y[c*ys + r] for r < 8 */
-TILE_INLINE void q4_0x8_body(const int nc, int64_t K, const uint8_t *grp, const char *xq, size_t xrb, float *y,
-                             int64_t ys) {
+/* Per activation row and block: the scale as float and scale * sum(y) (the
+ * -8 offset term), made once per column group and reused by every weight
+ * group of a row block (g4_matmul_q4_0x8_avx2). */
+struct q8_side {
+    float d, ds8; /* scale, 8 * scale * sum(y) */
+};
+
+/* one group (8 rows) against nc activation rows; y[c*ys + r] for r < 8.
+ * sd[c] is column c's side table. */
+TILE_INLINE void q4_0x8_body(const int nc, int64_t K, const uint8_t *grp, const char *xq, size_t xrb,
+                             const struct q8_side *const *sd, float *y, int64_t ys, const bool add) {
+    /* weight pieces outer, columns inner: 4 int16 accumulators + 4 float
+       accumulators + one piece stay in registers (no spills at nc = 4) */
     __m256 acc[PACK_MAXC];
     UNROLL for (int c = 0; c < nc; c++) acc[c] = _mm256_setzero_ps();
-    const __m256i m4 = _mm256_set1_epi8(0x0F), ones16 = _mm256_set1_epi16(1), ones8 = _mm256_set1_epi8(1);
+    const __m256i m4 = _mm256_set1_epi8(0x0F), ones16 = _mm256_set1_epi16(1);
     const int64_t nb = K / 32;
     for (int64_t b = 0; b < nb; b++) {
         const uint8_t *gb = grp + (size_t)b * PACK_BLOCK;
-        const __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)gb));
-        __m256i wl[4], wh[4];
-        for (int c = 0; c < 4; c++) {
-            const __m256i v = _mm256_loadu_si256((const __m256i *)(gb + 16 + 32 * c));
-            wl[c] = _mm256_and_si256(v, m4);
-            wh[c] = _mm256_and_si256(_mm256_srli_epi16(v, 4), m4);
-        }
-        UNROLL for (int c = 0; c < nc; c++) {
-            const struct g4_block_q8_0 *x = (const struct g4_block_q8_0 *)(xq + (size_t)c * xrb) + b;
-            __m256i p16 = _mm256_maddubs_epi16(wl[0], bcast4(x->qs));
-            p16 = _mm256_add_epi16(p16, _mm256_maddubs_epi16(wh[0], bcast4(x->qs + 16)));
-            for (int k = 1; k < 4; k++) {
-                p16 = _mm256_add_epi16(p16, _mm256_maddubs_epi16(wl[k], bcast4(x->qs + 4 * k)));
-                p16 = _mm256_add_epi16(p16, _mm256_maddubs_epi16(wh[k], bcast4(x->qs + 16 + 4 * k)));
+        const int8_t *xs[PACK_MAXC];
+        UNROLL for (int c = 0; c < nc; c++) xs[c] = ((const struct g4_block_q8_0 *)(xq + (size_t)c * xrb) + b)->qs;
+        __m256i p16[PACK_MAXC];
+        for (int k = 0; k < 4; k++) {
+            const __m256i v = _mm256_loadu_si256((const __m256i *)(gb + 16 + 32 * k));
+            const __m256i wl = _mm256_and_si256(v, m4), wh = _mm256_and_si256(_mm256_srli_epi16(v, 4), m4);
+            UNROLL for (int c = 0; c < nc; c++) {
+                const __m256i t = _mm256_add_epi16(_mm256_maddubs_epi16(wl, bcast4(xs[c] + 4 * k)),
+                                                   _mm256_maddubs_epi16(wh, bcast4(xs[c] + 16 + 4 * k)));
+                p16[c] = k ? _mm256_add_epi16(p16[c], t) : t;
             }
-            /* sum(y) over the block in every lane, for the -8 offset */
-            __m256i sy = _mm256_madd_epi16(_mm256_maddubs_epi16(ones8, _mm256_loadu_si256((const __m256i *)x->qs)), ones16);
-            sy = _mm256_add_epi32(sy, _mm256_permute2x128_si256(sy, sy, 1));
-            sy = _mm256_add_epi32(sy, _mm256_shuffle_epi32(sy, 0x4E));
-            sy = _mm256_add_epi32(sy, _mm256_shuffle_epi32(sy, 0xB1));
-            const __m256i p32 = _mm256_sub_epi32(_mm256_madd_epi16(p16, ones16), _mm256_slli_epi32(sy, 3));
-            acc[c] = _mm256_fmadd_ps(_mm256_mul_ps(dw, _mm256_set1_ps(g4x_f16(x->d))), _mm256_cvtepi32_ps(p32), acc[c]);
+        }
+        const __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)gb));
+        UNROLL for (int c = 0; c < nc; c++) {
+            /* dy * (sum(q y) - 8 sum(y)) per row, then times the row scales */
+            const __m256 t = _mm256_fmsub_ps(_mm256_cvtepi32_ps(_mm256_madd_epi16(p16[c], ones16)),
+                                             _mm256_set1_ps(sd[c][b].d), _mm256_set1_ps(sd[c][b].ds8));
+            acc[c] = _mm256_fmadd_ps(dw, t, acc[c]);
         }
     }
-    UNROLL for (int c = 0; c < nc; c++) _mm256_storeu_ps(y + c * ys, acc[c]);
+    UNROLL for (int c = 0; c < nc; c++) {
+        __m256 r = acc[c];
+        if (add) r = _mm256_add_ps(r, _mm256_loadu_ps(y + c * ys));
+        _mm256_storeu_ps(y + c * ys, r);
+    }
 }
 
-typedef void (*pack_fn)(int64_t K, const uint8_t *grp, const char *xq, size_t xrb, float *y, int64_t ys);
-#define PACK_INST(nc) \
-    static void q4_0x8_##nc(int64_t K, const uint8_t *grp, const char *xq, size_t xrb, float *y, int64_t ys) { \
-        q4_0x8_body(nc, K, grp, xq, xrb, y, ys);                                                              \
+typedef void (*q4_0x8_fn)(int64_t K, const uint8_t *grp, const char *xq, size_t xrb, const struct q8_side *const *sd,
+                          float *y, int64_t ys, bool add);
+#define Q40_INST(nc)                                                                                           \
+    static void q4_0x8_##nc(int64_t K, const uint8_t *grp, const char *xq, size_t xrb,                         \
+                            const struct q8_side *const *sd, float *y, int64_t ys, bool add) {                 \
+        if (add)                                                                                               \
+            q4_0x8_body(nc, K, grp, xq, xrb, sd, y, ys, true);                                                 \
+        else                                                                                                   \
+            q4_0x8_body(nc, K, grp, xq, xrb, sd, y, ys, false);                                                \
     }
-PACK_INST(1)
-PACK_INST(2)
-PACK_INST(3)
-PACK_INST(4)
-static const pack_fn q4_0x8_fns[PACK_MAXC + 1] = {NULL, q4_0x8_1, q4_0x8_2, q4_0x8_3, q4_0x8_4};
+Q40_INST(1)
+Q40_INST(2)
+Q40_INST(3)
+Q40_INST(4)
+static const q4_0x8_fn q4_0x8_fns[PACK_MAXC + 1] = {NULL, q4_0x8_1, q4_0x8_2, q4_0x8_3, q4_0x8_4};
+
+typedef void (*pack_fn)(int64_t K, const uint8_t *grp, const char *xq, size_t xrb, float *y, int64_t ys);
+
+/* side table of one activation row: block scales and 8 * scale * sum(qs) */
+static void q8_0_side(const struct g4_block_q8_0 *x, int64_t nb, struct q8_side *sd) {
+    const __m256i ones8 = _mm256_set1_epi8(1), ones16 = _mm256_set1_epi16(1);
+    for (int64_t b = 0; b < nb; b++) {
+        __m256i sy = _mm256_madd_epi16(_mm256_maddubs_epi16(ones8, _mm256_loadu_si256((const __m256i *)x[b].qs)), ones16);
+        __m128i s4 = _mm_add_epi32(_mm256_castsi256_si128(sy), _mm256_extracti128_si256(sy, 1));
+        s4 = _mm_add_epi32(s4, _mm_shuffle_epi32(s4, 0x4E));
+        s4 = _mm_add_epi32(s4, _mm_shuffle_epi32(s4, 0xB1));
+        sd[b].d = g4x_f16(x[b].d);
+        sd[b].ds8 = sd[b].d * (float)(8 * _mm_cvtsi128_si32(s4));
+    }
+}
 
 /* 8 bytes a (lane r: a[r]) and b -> 8 int32 lanes holding int16 pairs (a[r], b[r]) */
 static inline __m256i pair16(const uint8_t *a, const uint8_t *b) {
@@ -398,43 +436,256 @@ PACK8_INST(4)
 static const pack_fn q8_0x8_fns[PACK_MAXC + 1] = {NULL, q8_0x8_1, q8_0x8_2, q8_0x8_3, q8_0x8_4};
 
 /* rows [n0, n1), whole groups; activation rows in equal groups of <= 4 */
+/* activation rows per Q4_K kernel call: with 4 its int16 partial sums
+ * spill; 2 measured 81 vs 75 GMAC/s at M = 16 and 64 (N=2048 K=3840,
+ * alternated runs, load 5). Q5_K, Q6_K and Q8_0 measured best with 3-4. */
+enum { KMAXC = 2 };
+
 static void run_packed(const struct g4_matmul_args *a, const void *xq, size_t xrb, int64_t n0, int64_t n1,
-                       size_t gbytes, const pack_fn *fns) {
-    const int64_t groups = (a->M + PACK_MAXC - 1) / PACK_MAXC;
+                       size_t gbytes, const pack_fn *fns, int maxc) {
+    /* row blocks of ~256 KB of weights (L2) swept once per column group
+       (whose activations stay in L1) */
+    const int64_t groups = (a->M + maxc - 1) / maxc;
     const int64_t base = a->M / groups, extra = a->M % groups;
-    for (int64_t n = n0; n < n1; n += PACK_ROWS) {
-        const uint8_t *grp = (const uint8_t *)a->w_packed + (size_t)(n / PACK_ROWS) * gbytes;
+    const int64_t rb_rows = G4_MAX((int64_t)1, (int64_t)((256u << 10) / gbytes)) * PACK_ROWS;
+    for (int64_t r0 = n0; r0 < n1; r0 += rb_rows) {
+        const int64_t r1 = G4_MIN(r0 + rb_rows, n1);
         int64_t m0 = 0;
         for (int64_t g = 0; g < groups; g++) {
             const int nc = (int)(base + (g < extra));
-            fns[nc](a->K, grp, (const char *)xq + (size_t)m0 * xrb, xrb, a->y + m0 * a->y_stride + n, a->y_stride);
+            for (int64_t n = r0; n < r1; n += PACK_ROWS)
+                fns[nc](a->K, (const uint8_t *)a->w_packed + (size_t)(n / PACK_ROWS) * gbytes,
+                        (const char *)xq + (size_t)m0 * xrb, xrb, a->y + m0 * a->y_stride + n, a->y_stride);
             m0 += nc;
         }
     }
 }
 
 bool g4_matmul_q6_Kx8_avx2(const struct g4_matmul_args *a, const void *xq, size_t xrb, int64_t n0, int64_t n1) {
-    run_packed(a, xq, xrb, n0, n1, (size_t)(a->K / G4_QK_K) * PACK6_BLOCK, q6_Kx8_fns);
+    run_packed(a, xq, xrb, n0, n1, (size_t)(a->K / G4_QK_K) * PACK6_BLOCK, q6_Kx8_fns, PACK_MAXC);
     return true;
 }
 
 bool g4_matmul_q8_0x8_avx2(const struct g4_matmul_args *a, const void *xq, size_t xrb, int64_t n0, int64_t n1) {
-    run_packed(a, xq, xrb, n0, n1, (size_t)(a->K / 32) * PACK8_BLOCK, q8_0x8_fns);
+    run_packed(a, xq, xrb, n0, n1, (size_t)(a->K / 32) * PACK8_BLOCK, q8_0x8_fns, PACK_MAXC);
     return true;
 }
 
 bool g4_matmul_q5_Kx8_avx2(const struct g4_matmul_args *a, const void *xq, size_t xrb, int64_t n0, int64_t n1) {
-    run_packed(a, xq, xrb, n0, n1, (size_t)(a->K / G4_QK_K) * PACK5_BLOCK, q5_Kx8_fns);
+    run_packed(a, xq, xrb, n0, n1, (size_t)(a->K / G4_QK_K) * PACK5_BLOCK, q5_Kx8_fns, PACK_MAXC);
     return true;
 }
 
 bool g4_matmul_q4_Kx8_avx2(const struct g4_matmul_args *a, const void *xq, size_t xrb, int64_t n0, int64_t n1) {
-    run_packed(a, xq, xrb, n0, n1, (size_t)(a->K / G4_QK_K) * PACKK_BLOCK, q4_Kx8_fns);
+    run_packed(a, xq, xrb, n0, n1, (size_t)(a->K / G4_QK_K) * PACKK_BLOCK, q4_Kx8_fns, KMAXC);
     return true;
 }
 
-/* rows [n0, n1), whole groups; activation rows in equal groups of <= 4 */
+/* Q5_0 ("q5_0x8", 176 bytes per group and block, the same as 8 plain
+ * blocks): uint16_t d[8]; uint8_t hb[32]; uint8_t v[4][32] as q4_0x8.
+ * Bit 2k of hb[4r+i] is the fifth bit of element 4k+i of row r (piece k's
+ * low nibble in lane 4r+i) and bit 2k+1 that of element 16+4k+i (its high
+ * nibble), so a 16-bit shift and a mask put the 16s of one half-piece in
+ * place (bits never cross bytes: the kept bit 4 comes from the same byte).
+ * Quants are
+ * 0..31 with offset -16 (side tables as q4_0, twice the offset term); int16
+ * lanes hold 4 maddubs (<= 4*2*31*127 = 31496) before widening. */
+enum { PACKQ5_BLOCK = 176, PACKQ5_HB = 16, PACKQ5_V = 48 };
+
+void g4_repack_q5_0x8(const void *w, size_t w_row_bytes, int64_t n_groups, int64_t K, void *dst) {
+    const int64_t nb = K / 32;
+    uint8_t *o = dst;
+    for (int64_t g = 0; g < n_groups; g++)
+        for (int64_t b = 0; b < nb; b++, o += PACKQ5_BLOCK) {
+            uint8_t hb[32] = {0};
+            for (int r = 0; r < PACK_ROWS; r++) {
+                const struct g4_block_q5_0 *blk =
+                    (const struct g4_block_q5_0 *)((const char *)w + (size_t)(g * PACK_ROWS + r) * w_row_bytes) + b;
+                const uint32_t qh = (uint32_t)blk->qh[0] | (uint32_t)blk->qh[1] << 8 | (uint32_t)blk->qh[2] << 16 |
+                                    (uint32_t)blk->qh[3] << 24;
+                memcpy(o + 2 * r, &blk->d, 2);
+                for (int k = 0; k < 4; k++) {
+                    memcpy(o + PACKQ5_V + 32 * k + 4 * r, blk->qs + 4 * k, 4);
+                    for (int i = 0; i < 4; i++)
+                        hb[4 * r + i] |= (uint8_t)(((qh >> (4 * k + i)) & 1u) << (2 * k) |
+                                                   ((qh >> (16 + 4 * k + i)) & 1u) << (2 * k + 1));
+                }
+            }
+            memcpy(o + PACKQ5_HB, hb, sizeof hb);
+        }
+}
+
+/* bit m of every byte of h moved to bit 4, masked: the 16s of half-piece m */
+static inline __m256i fifth16(__m256i h, int m, __m256i k16) {
+    switch (m) {
+    case 0: h = _mm256_slli_epi16(h, 4); break;
+    case 1: h = _mm256_slli_epi16(h, 3); break;
+    case 2: h = _mm256_slli_epi16(h, 2); break;
+    case 3: h = _mm256_slli_epi16(h, 1); break;
+    case 4: break;
+    case 5: h = _mm256_srli_epi16(h, 1); break;
+    case 6: h = _mm256_srli_epi16(h, 2); break;
+    default: h = _mm256_srli_epi16(h, 3); break;
+    }
+    return _mm256_and_si256(h, k16);
+}
+
+TILE_INLINE void q5_0x8_body(const int nc, int64_t K, const uint8_t *grp, const char *xq, size_t xrb,
+                             const struct q8_side *const *sd, float *y, int64_t ys, const bool add) {
+    __m256 acc[PACK_MAXC];
+    UNROLL for (int c = 0; c < nc; c++) acc[c] = _mm256_setzero_ps();
+    const __m256i m4 = _mm256_set1_epi8(0x0F), ones16 = _mm256_set1_epi16(1), k16 = _mm256_set1_epi8(16);
+    const int64_t nb = K / 32;
+    for (int64_t b = 0; b < nb; b++) {
+        const uint8_t *gb = grp + (size_t)b * PACKQ5_BLOCK;
+        const __m256i hb = _mm256_loadu_si256((const __m256i *)(gb + PACKQ5_HB));
+        const int8_t *xs[PACK_MAXC];
+        UNROLL for (int c = 0; c < nc; c++) xs[c] = ((const struct g4_block_q8_0 *)(xq + (size_t)c * xrb) + b)->qs;
+        __m256i p32[PACK_MAXC];
+        UNROLL for (int c = 0; c < nc; c++) p32[c] = _mm256_setzero_si256();
+        _Pragma("GCC unroll 2") for (int h = 0; h < 2; h++) { /* pieces 2h, 2h+1 in int16, then widened */
+            __m256i p16[PACK_MAXC];
+            UNROLL for (int c = 0; c < nc; c++) p16[c] = _mm256_setzero_si256();
+            _Pragma("GCC unroll 2") for (int k = 2 * h; k < 2 * h + 2; k++) {
+                const __m256i v = _mm256_loadu_si256((const __m256i *)(gb + PACKQ5_V + 32 * k));
+                const __m256i wl = _mm256_or_si256(_mm256_and_si256(v, m4), fifth16(hb, 2 * k, k16));
+                const __m256i wh =
+                    _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(v, 4), m4), fifth16(hb, 2 * k + 1, k16));
+                UNROLL for (int c = 0; c < nc; c++) {
+                    p16[c] = _mm256_add_epi16(p16[c], _mm256_maddubs_epi16(wl, bcast4(xs[c] + 4 * k)));
+                    p16[c] = _mm256_add_epi16(p16[c], _mm256_maddubs_epi16(wh, bcast4(xs[c] + 16 + 4 * k)));
+                }
+            }
+            UNROLL for (int c = 0; c < nc; c++) p32[c] = _mm256_add_epi32(p32[c], _mm256_madd_epi16(p16[c], ones16));
+        }
+        const __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)gb));
+        UNROLL for (int c = 0; c < nc; c++) {
+            /* dy * (sum(q y) - 16 sum(y)) per row, then times the row scales */
+            const __m256 t = _mm256_fmsub_ps(_mm256_cvtepi32_ps(p32[c]), _mm256_set1_ps(sd[c][b].d),
+                                             _mm256_set1_ps(2.0f * sd[c][b].ds8));
+            acc[c] = _mm256_fmadd_ps(dw, t, acc[c]);
+        }
+    }
+    UNROLL for (int c = 0; c < nc; c++) {
+        __m256 r = acc[c];
+        if (add) r = _mm256_add_ps(r, _mm256_loadu_ps(y + c * ys));
+        _mm256_storeu_ps(y + c * ys, r);
+    }
+}
+
+#define Q50_INST(nc)                                                                                           \
+    static void q5_0x8_##nc(int64_t K, const uint8_t *grp, const char *xq, size_t xrb,                         \
+                            const struct q8_side *const *sd, float *y, int64_t ys, bool add) {                 \
+        if (add)                                                                                               \
+            q5_0x8_body(nc, K, grp, xq, xrb, sd, y, ys, true);                                                 \
+        else                                                                                                   \
+            q5_0x8_body(nc, K, grp, xq, xrb, sd, y, ys, false);                                                \
+    }
+Q50_INST(1)
+Q50_INST(2)
+Q50_INST(3)
+Q50_INST(4)
+static const q4_0x8_fn q5_0x8_fns[PACK_MAXC + 1] = {NULL, q5_0x8_1, q5_0x8_2, q5_0x8_3, q5_0x8_4};
+
+enum { SIDE_MAXNB = 512 }; /* blocks per side table (K = 16384) */
+
+/* rows [n0, n1), whole groups; activation rows in equal groups of <= 4.
+ * Row blocks of about 256 KB of weights (L2) are swept once per column
+ * group, whose side tables are made once per row block; K beyond
+ * SIDE_MAXNB blocks is done in slices whose results are added. */
+static void run_side(const struct g4_matmul_args *a, const void *xq, size_t xrb, int64_t n0, int64_t n1, size_t blk,
+                     const q4_0x8_fn *fns) {
+    const int64_t nb = a->K / 32;
+    const size_t gbytes = (size_t)nb * blk;
+    struct q8_side side[PACK_MAXC][SIDE_MAXNB];
+    const int64_t groups = (a->M + PACK_MAXC - 1) / PACK_MAXC;
+    const int64_t base = a->M / groups, extra = a->M % groups;
+    const int64_t rb_rows = G4_MAX((int64_t)1, (int64_t)((256u << 10) / gbytes)) * PACK_ROWS;
+    for (int64_t r0 = n0; r0 < n1; r0 += rb_rows) {
+        const int64_t r1 = G4_MIN(r0 + rb_rows, n1);
+        int64_t m0 = 0;
+        for (int64_t g = 0; g < groups; g++) {
+            const int nc = (int)(base + (g < extra));
+            for (int64_t k0 = 0; k0 < nb; k0 += SIDE_MAXNB) {
+                const int64_t kn = G4_MIN((int64_t)SIDE_MAXNB, nb - k0);
+                const char *xg = (const char *)xq + (size_t)m0 * xrb + (size_t)k0 * sizeof(struct g4_block_q8_0);
+                const struct q8_side *sd[PACK_MAXC];
+                for (int c = 0; c < nc; c++) {
+                    q8_0_side((const struct g4_block_q8_0 *)(xg + (size_t)c * xrb), kn, side[c]);
+                    sd[c] = side[c];
+                }
+                for (int64_t n = r0; n < r1; n += PACK_ROWS)
+                    fns[nc](kn * 32, (const uint8_t *)a->w_packed + (size_t)(n / PACK_ROWS) * gbytes + (size_t)k0 * blk,
+                                   xg, xrb, sd, a->y + m0 * a->y_stride + n, a->y_stride, k0 > 0);
+            }
+            m0 += nc;
+        }
+    }
+}
+
 bool g4_matmul_q4_0x8_avx2(const struct g4_matmul_args *a, const void *xq, size_t xrb, int64_t n0, int64_t n1) {
-    run_packed(a, xq, xrb, n0, n1, (size_t)(a->K / 32) * PACK_BLOCK, q4_0x8_fns);
+    run_side(a, xq, xrb, n0, n1, PACK_BLOCK, q4_0x8_fns);
     return true;
+}
+
+bool g4_matmul_q5_0x8_avx2(const struct g4_matmul_args *a, const void *xq, size_t xrb, int64_t n0, int64_t n1) {
+    run_side(a, xq, xrb, n0, n1, PACKQ5_BLOCK, q5_0x8_fns);
+    return true;
+}
+
+
+/* ---- row lookups in packed groups (the tied embedding's input rows) ----
+ * Each rebuilds the plain blocks of row `lane` of one group, the inverse of
+ * the repack above, so g4_dequantize reads them as usual. */
+
+void g4_unpack_q4_0x8(const void *group, int64_t K, int lane, void *dst) {
+    const uint8_t *o = group;
+    struct g4_block_q4_0 *blk = dst;
+    for (int64_t b = 0; b < K / 32; b++, o += PACK_BLOCK) {
+        memcpy(&blk[b].d, o + 2 * lane, 2);
+        for (int c = 0; c < 4; c++) memcpy(blk[b].qs + 4 * c, o + 16 + 32 * c + 4 * lane, 4);
+    }
+}
+
+void g4_unpack_q5_0x8(const void *group, int64_t K, int lane, void *dst) {
+    const uint8_t *o = group;
+    struct g4_block_q5_0 *blk = dst;
+    for (int64_t b = 0; b < K / 32; b++, o += PACKQ5_BLOCK) {
+        uint32_t qh = 0;
+        memcpy(&blk[b].d, o + 2 * lane, 2);
+        for (int k = 0; k < 4; k++) {
+            memcpy(blk[b].qs + 4 * k, o + PACKQ5_V + 32 * k + 4 * lane, 4);
+            for (int i = 0; i < 4; i++) {
+                const uint8_t h = o[PACKQ5_HB + 4 * lane + i];
+                qh |= (uint32_t)((h >> (2 * k)) & 1u) << (4 * k + i);
+                qh |= (uint32_t)((h >> (2 * k + 1)) & 1u) << (16 + 4 * k + i);
+            }
+        }
+        for (int i = 0; i < 4; i++) blk[b].qh[i] = (uint8_t)(qh >> (8 * i));
+    }
+}
+
+void g4_unpack_q8_0x8(const void *group, int64_t K, int lane, void *dst) {
+    const uint8_t *o = group;
+    struct g4_block_q8_0 *blk = dst;
+    for (int64_t b = 0; b < K / 32; b++, o += PACK8_BLOCK) {
+        memcpy(&blk[b].d, o + 2 * lane, 2);
+        for (int k = 0; k < 8; k++) memcpy(blk[b].qs + 4 * k, o + 16 + 32 * k + 4 * lane, 4);
+    }
+}
+
+void g4_unpack_q6_Kx8(const void *group, int64_t K, int lane, void *dst) {
+    const uint8_t *o = group;
+    struct g4_block_q6_K *blk = dst;
+    for (int64_t b = 0; b < K / G4_QK_K; b++, o += PACK6_BLOCK) {
+        memcpy(&blk[b].d, o + 2 * lane, 2);
+        for (int j = 0; j < 16; j++) blk[b].scales[j] = (int8_t)o[PACK6_SC + 8 * j + lane];
+        for (int h = 0; h < 2; h++)
+            for (int k = 0; k < 8; k++) {
+                const uint8_t *piece = o + PACK6_Q + 96 * (8 * h + k);
+                memcpy(blk[b].ql + 64 * h + 4 * k, piece + 4 * lane, 4);
+                memcpy(blk[b].ql + 64 * h + 32 + 4 * k, piece + 32 + 4 * lane, 4);
+                memcpy(blk[b].qh + 32 * h + 4 * k, piece + 64 + 4 * lane, 4);
+            }
+    }
 }
