@@ -7,6 +7,7 @@
  *   cc -O2 -std=c11 -D_GNU_SOURCE -Iinclude -Isrc bench/kernels/bench_matvec.c \
  *      build/libg4.a -ljansson -lm -pthread -o build/bench_matvec
  *   ./build/bench_matvec [N K reps Ms types]   e.g. 1024 3840 5 1,4,16,64 q4_0,q4_K
+ *   (G4_BENCH_PK=avx2 times the "-pk" rows with that table instead of the best)
  * Times are this thread's CPU time (a shared machine preempts long runs;
  * wall time would count the other jobs). Prints the minimum over `reps`
  * runs (the least noisy figure), the weight GB/s at that minimum (decode is bound by it) and, for
@@ -78,15 +79,18 @@ int main(int argc, char **argv) {
             for (int64_t i = 0; i < N * K; i++) ((uint16_t *)w)[i] = g4_f32_to_f16(0.01f * (float)(i % 7));
         /* the best table again with load-time repacked weights ("-pk"), where it has a layout */
         void *wp = NULL;
-        const size_t pb = g4_matmul_repack_size(ks[nk > 1 ? nk - 2 : 0], types[ti], N, K);
-        if (pb && (wp = malloc(pb)) && !g4_matmul_repack(ks[nk > 1 ? nk - 2 : 0], types[ti], w, rb, N, K, wp)) {
+        /* G4_BENCH_PK=NAME: repack for that table instead of the best one */
+        const char *pkn = getenv("G4_BENCH_PK");
+        const struct g4_kernels *pkt = pkn && g4_kernels_get(pkn) ? g4_kernels_get(pkn) : ks[nk > 1 ? nk - 2 : 0];
+        const size_t pb = g4_matmul_repack_size(pkt, types[ti], N, K);
+        if (pb && (wp = malloc(pb)) && !g4_matmul_repack(pkt, types[ti], w, rb, N, K, wp)) {
             free(wp);
             wp = NULL;
         }
         for (int mi = 0; mi < n_ms; mi++)
             for (int ki = 0; ki < nk + (wp != NULL); ki++) {
                 const bool pk = ki == nk;
-                const struct g4_kernels *kt = pk ? ks[nk > 1 ? nk - 2 : 0] : ks[ki];
+                const struct g4_kernels *kt = pk ? pkt : ks[ki];
                 const int64_t M = Ms[mi];
                 if (strcmp(kt->name, "ref") == 0 && M > 1) continue; /* too slow */
                 struct g4_matmul_args a = {.type = types[ti], .w = w, .w_row_bytes = rb, .N = N, .K = K, .M = M,

@@ -409,7 +409,7 @@ static void test_dispatch(void) {
     const struct g4_kernels *v = g4_kernels_get("avx512_vnni"), *a2 = g4_kernels_get("avx2");
     if (v && a2) /* repack_avx512vnni.c reads avx2's layouts and steps aside if their group size changes */
         for (uint32_t t = 0; t < G4_TYPE_COUNT; t++)
-            if (t == G4_TYPE_Q4_0 || t == G4_TYPE_Q8_0 || t == G4_TYPE_Q4_K || t == G4_TYPE_Q5_K || t == G4_TYPE_Q6_K)
+            if (t == G4_TYPE_Q8_0 || t == G4_TYPE_Q4_K || t == G4_TYPE_Q5_K || t == G4_TYPE_Q6_K)
                 CHECKF(v->type[t].matmul_packed && v->type[t].matmul_packed != a2->type[t].matmul_packed,
                        "avx512_vnni has no VNNI packed matmul for %s (avx2 layout changed?)", g4_type_name(t));
 #elif defined(__aarch64__)
