@@ -48,7 +48,7 @@ if [ "$want_test" -eq 1 ]; then
     rm -rf "$AIDER_VENV"
     mkdir -p "$CACHE"
     python3 -m venv "$AIDER_VENV"
-    timeout 1200 "$AIDER_VENV/bin/pip" install -q --disable-pip-version-check aider-chat >&2
+    timeout 1200 "$AIDER_VENV/bin/pip" install -q --disable-pip-version-check aider-chat==0.86.2 >&2
     "$AIDER_VENV/bin/aider" --version >&2
   fi
 fi
