@@ -140,20 +140,6 @@ static double now_ms(void) {
     return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
-static int hexval(char c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    return -1;
-}
-
-/* Byte-fallback piece "<0xHH>": its byte, else -1. */
-static int byte_piece(const char *p, size_t n) {
-    if (n != 6 || memcmp(p, "<0x", 3) || p[5] != '>') return -1;
-    int hi = hexval(p[3]), lo = hexval(p[4]);
-    return hi < 0 || lo < 0 ? -1 : hi * 16 + lo;
-}
-
 /* Length of the valid UTF-8 sequence at s[0..n), or 0 if invalid/truncated. */
 static size_t utf8_seq(const unsigned char *s, size_t n) {
     unsigned c = s[0];
@@ -196,7 +182,7 @@ static void stream_add(struct stream *s, int32_t id) {
     size_t n = 0;
     const char *p = g4_tokenizer_piece(s->tok, id, &n);
     if (!p || g4_tokenizer_is_special(s->tok, id)) return;
-    int b = byte_piece(p, n);
+    int b = g4_tokenizer_byte_piece(p, n);
     if (b >= 0) {
         if (s->n_run == G4_BYTE_RUN) run_close(s);
         s->run[s->n_run++] = (unsigned char)b;

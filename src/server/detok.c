@@ -7,20 +7,6 @@
 
 #include <string.h>
 
-static int hexval(char c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    return -1;
-}
-
-/* Byte-fallback piece "<0xHH>": its byte, else -1. */
-static int byte_piece(const char *p, size_t n) {
-    if (n != 6 || memcmp(p, "<0x", 3) || p[5] != '>') return -1;
-    int hi = hexval(p[3]), lo = hexval(p[4]);
-    return hi < 0 || lo < 0 ? -1 : hi * 16 + lo;
-}
-
 /* The bytes s[0..n): 1 if whole valid UTF-8, 0 if valid but cut inside the
  * last character, -1 if invalid. */
 static int utf8_state(const unsigned char *s, size_t n) {
@@ -89,7 +75,7 @@ size_t g4_detok_add(struct g4_detok *d, int32_t id, char *out) {
         memcpy(out + o, p, n);
         return o + n;
     }
-    int b = byte_piece(p, n);
+    int b = g4_tokenizer_byte_piece(p, n);
     if (b >= 0) {
         if (d->n_run == G4_DETOK_RUN) o = run_close(d, out);
         d->run[d->n_run++] = (unsigned char)b;

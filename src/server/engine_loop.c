@@ -65,15 +65,14 @@ static g4_status build_gvocab(struct g4_engine_thread *et, g4_error *err) {
     for (int32_t id = 0; id < n && id < nt; id++) {
         size_t pl = 0;
         const char *p = g4_tokenizer_piece(t, id, &pl);
-        unsigned hx;
-        char tail;
         if (!p || !pl) continue;
+        const int hx = g4_tokenizer_byte_piece(p, pl);
         if (is_stop_id(et, id)) {
             kinds[id] = G4_VOCAB_END;
         } else if (g4_tokenizer_is_special(t, id)) {
             kinds[id] = G4_VOCAB_SPECIAL;
             if ((bytes[id] = malloc(pl))) memcpy(bytes[id], p, pl), lens[id] = (uint32_t)pl;
-        } else if (pl == 6 && sscanf(p, "<0x%2X%c", &hx, &tail) == 2 && tail == '>') {
+        } else if (hx >= 0) {
             if ((bytes[id] = malloc(1))) bytes[id][0] = (char)hx, lens[id] = 1;
         } else {
             char *d = NULL;

@@ -98,10 +98,9 @@ static json_t *token_entry(const struct gen *g, int32_t id, float lp) {
     char *text = NULL;
     size_t len = 0, pl = 0;
     const char *p = g4_tokenizer_piece(m->tok, id, &pl);
-    unsigned hx;
-    char tail;
     const char *b = NULL;
-    if (p && pl == 6 && sscanf(p, "<0x%2X%c", &hx, &tail) == 2 && tail == '>') {
+    const int hx = p ? g4_tokenizer_byte_piece(p, pl) : -1;
+    if (hx >= 0) {
         buf[0] = (char)hx;
         b = buf;
         len = 1;

@@ -325,9 +325,7 @@ static int hexval(char c) {
     return -1;
 }
 
-/* "<0xHH>" as HF's ByteFallback reads it (u8::from_str_radix: a leading '+'
- * is accepted, so "<0x+A>" is byte 10). */
-static int byte_token(const char *s, size_t len) {
+int g4_tokenizer_byte_piece(const char *s, size_t len) {
     if (len != 6 || memcmp(s, "<0x", 3) || s[5] != '>') return -1;
     if (s[3] == '+') return hexval(s[4]);
     int h = hexval(s[3]), l = hexval(s[4]);
@@ -354,7 +352,7 @@ static bool dec_step(const struct tok_step *st, const struct slist *in, struct s
     if (st->kind == TOK_DEC_BYTE_FALLBACK) {
         size_t run_start = 0, run = 0; /* pending byte tokens: their bytes sit in `out` as one string */
         for (size_t i = 0; i <= in->n; i++) {
-            int b = i < in->n ? byte_token(in->buf + in->off[i], in->slen[i]) : -1;
+            int b = i < in->n ? g4_tokenizer_byte_piece(in->buf + in->off[i], in->slen[i]) : -1;
             if (b >= 0) {
                 if (run == 0) {
                     if (!sl_new(out)) return false;

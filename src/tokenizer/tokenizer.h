@@ -49,6 +49,10 @@ int32_t g4_tokenizer_n_vocab(const struct g4_tokenizer *t);
 int32_t g4_tokenizer_find(const struct g4_tokenizer *t, const char *piece, size_t len);
 /* The stored string of token `id` (e.g. "▁the", "<0x0A>", "<bos>"), or NULL. */
 const char *g4_tokenizer_piece(const struct g4_tokenizer *t, int32_t id, size_t *len);
+/* The byte of a byte-fallback piece "<0xHH>" as HF's ByteFallback decoder
+ * reads it (u8::from_str_radix: a leading '+' is accepted, so "<0x+A>" is
+ * byte 10), or -1 when s[0..len) is not one. */
+int g4_tokenizer_byte_piece(const char *s, size_t len);
 /* True for special/control tokens (added tokens marked special). */
 bool g4_tokenizer_is_special(const struct g4_tokenizer *t, int32_t id);
 /* bos/eos/pad/unk ids, -1 when absent. */

@@ -410,7 +410,23 @@ static void test_gemma3_gguf_corpus(void) {
     g4_tokenizer_free(t);
 }
 
+/* Byte-fallback pieces as HF's ByteFallback decoder reads them
+ * (tokenizers/src/decoders/byte_fallback.rs: "<0x" + 2 chars + ">" parsed by
+ * u8::from_str_radix(_, 16), which takes a leading '+'). */
+static void test_byte_piece(void) {
+    CHECK(g4_tokenizer_byte_piece("<0x0A>", 6) == 10);
+    CHECK(g4_tokenizer_byte_piece("<0xff>", 6) == 255);
+    CHECK(g4_tokenizer_byte_piece("<0xFF>", 6) == 255);
+    CHECK(g4_tokenizer_byte_piece("<0x+A>", 6) == 10);
+    CHECK(g4_tokenizer_byte_piece("<0x-A>", 6) == -1);
+    CHECK(g4_tokenizer_byte_piece("<0xG0>", 6) == -1);
+    CHECK(g4_tokenizer_byte_piece("<0x0A", 5) == -1);
+    CHECK(g4_tokenizer_byte_piece("<0x0A>>", 7) == -1);
+    CHECK(g4_tokenizer_byte_piece("<1x0A>", 6) == -1);
+}
+
 int main(void) {
+    RUN(test_byte_piece);
     RUN(test_gemma4test_json);
     RUN(test_gemma4test_gguf);
     RUN(test_gemma3_json);
