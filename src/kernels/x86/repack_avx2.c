@@ -178,21 +178,36 @@ TILE_INLINE void q4_0x8_body(const int nc, int64_t K, const uint8_t *grp, const 
 
 typedef void (*q4_0x8_fn)(int64_t K, const uint8_t *grp, const char *xq, size_t xrb, const struct q8_side *const *sd,
                           float *y, int64_t ys, bool add);
-#define Q40_INST(nc)                                                                                           \
-    static void q4_0x8_##nc(int64_t K, const uint8_t *grp, const char *xq, size_t xrb,                         \
+/* name_1 .. name_4 (nc activation rows, `add` a compile-time constant in
+ * each branch) and the table name_fns[nc] of a side-table kernel body */
+#define SIDE_INST(name, nc)                                                                                    \
+    static void name##_##nc(int64_t K, const uint8_t *grp, const char *xq, size_t xrb,                         \
                             const struct q8_side *const *sd, float *y, int64_t ys, bool add) {                 \
         if (add)                                                                                               \
-            q4_0x8_body(nc, K, grp, xq, xrb, sd, y, ys, true);                                                 \
+            name##_body(nc, K, grp, xq, xrb, sd, y, ys, true);                                                 \
         else                                                                                                   \
-            q4_0x8_body(nc, K, grp, xq, xrb, sd, y, ys, false);                                                \
+            name##_body(nc, K, grp, xq, xrb, sd, y, ys, false);                                                \
     }
-Q40_INST(1)
-Q40_INST(2)
-Q40_INST(3)
-Q40_INST(4)
-static const q4_0x8_fn q4_0x8_fns[PACK_MAXC + 1] = {NULL, q4_0x8_1, q4_0x8_2, q4_0x8_3, q4_0x8_4};
+#define SIDE_INST4(name) \
+    SIDE_INST(name, 1)   \
+    SIDE_INST(name, 2)   \
+    SIDE_INST(name, 3)   \
+    SIDE_INST(name, 4)   \
+    static const q4_0x8_fn name##_fns[PACK_MAXC + 1] = {NULL, name##_1, name##_2, name##_3, name##_4};
+SIDE_INST4(q4_0x8)
 
 typedef void (*pack_fn)(int64_t K, const uint8_t *grp, const char *xq, size_t xrb, float *y, int64_t ys);
+/* name_1 .. name_4 and the table name_fns[nc] of a kernel body name_body */
+#define PACK_INST(name, nc)                                                                                   \
+    static void name##_##nc(int64_t K, const uint8_t *grp, const char *xq, size_t xrb, float *y, int64_t ys) { \
+        name##_body(nc, K, grp, xq, xrb, y, ys);                                                              \
+    }
+#define PACK_INST4(name) \
+    PACK_INST(name, 1)   \
+    PACK_INST(name, 2)   \
+    PACK_INST(name, 3)   \
+    PACK_INST(name, 4)   \
+    static const pack_fn name##_fns[PACK_MAXC + 1] = {NULL, name##_1, name##_2, name##_3, name##_4};
 
 /* side table of one activation row: block scales and 8 * scale * sum(qs) */
 static void q8_0_side(const struct g4_block_q8_0 *x, int64_t nb, struct q8_side *sd) {
@@ -273,20 +288,16 @@ TILE_INLINE void q45_Kx8_body(const int nc, int64_t K, const uint8_t *grp, const
     UNROLL for (int c = 0; c < nc; c++) _mm256_storeu_ps(y + c * ys, acc[c]);
 }
 
-#define PACKK_INST(name, nc, q5) \
-    static void name##_##nc(int64_t K, const uint8_t *grp, const char *xq, size_t xrb, float *y, int64_t ys) { \
-        q45_Kx8_body(nc, K, grp, xq, xrb, y, ys, q5);                                                         \
-    }
-PACKK_INST(q4_Kx8, 1, false)
-PACKK_INST(q4_Kx8, 2, false)
-PACKK_INST(q4_Kx8, 3, false)
-PACKK_INST(q4_Kx8, 4, false)
-PACKK_INST(q5_Kx8, 1, true)
-PACKK_INST(q5_Kx8, 2, true)
-PACKK_INST(q5_Kx8, 3, true)
-PACKK_INST(q5_Kx8, 4, true)
-static const pack_fn q4_Kx8_fns[PACK_MAXC + 1] = {NULL, q4_Kx8_1, q4_Kx8_2, q4_Kx8_3, q4_Kx8_4};
-static const pack_fn q5_Kx8_fns[PACK_MAXC + 1] = {NULL, q5_Kx8_1, q5_Kx8_2, q5_Kx8_3, q5_Kx8_4};
+TILE_INLINE void q4_Kx8_body(const int nc, int64_t K, const uint8_t *grp, const char *xq, size_t xrb, float *y,
+                             int64_t ys) {
+    q45_Kx8_body(nc, K, grp, xq, xrb, y, ys, false);
+}
+TILE_INLINE void q5_Kx8_body(const int nc, int64_t K, const uint8_t *grp, const char *xq, size_t xrb, float *y,
+                             int64_t ys) {
+    q45_Kx8_body(nc, K, grp, xq, xrb, y, ys, true);
+}
+PACK_INST4(q4_Kx8)
+PACK_INST4(q5_Kx8)
 
 enum { PACK6_BLOCK = 1680, PACK6_SC = 16, PACK6_Q = 144 };
 
@@ -368,15 +379,7 @@ TILE_INLINE void q6_Kx8_body(const int nc, int64_t K, const uint8_t *grp, const 
     UNROLL for (int c = 0; c < nc; c++) _mm256_storeu_ps(y + c * ys, acc[c]);
 }
 
-#define PACK6_INST(nc) \
-    static void q6_Kx8_##nc(int64_t K, const uint8_t *grp, const char *xq, size_t xrb, float *y, int64_t ys) { \
-        q6_Kx8_body(nc, K, grp, xq, xrb, y, ys);                                                              \
-    }
-PACK6_INST(1)
-PACK6_INST(2)
-PACK6_INST(3)
-PACK6_INST(4)
-static const pack_fn q6_Kx8_fns[PACK_MAXC + 1] = {NULL, q6_Kx8_1, q6_Kx8_2, q6_Kx8_3, q6_Kx8_4};
+PACK_INST4(q6_Kx8)
 
 /* Q8_0 ("q8_0x8"), per group of 8 rows and block (272 bytes, exactly 8
  * plain blocks): uint16_t d[8]; int8_t q[8][32], q[k][4r+i] = qs_r[4k+i].
@@ -425,15 +428,7 @@ TILE_INLINE void q8_0x8_body(const int nc, int64_t K, const uint8_t *grp, const 
     UNROLL for (int c = 0; c < nc; c++) _mm256_storeu_ps(y + c * ys, acc[c]);
 }
 
-#define PACK8_INST(nc) \
-    static void q8_0x8_##nc(int64_t K, const uint8_t *grp, const char *xq, size_t xrb, float *y, int64_t ys) { \
-        q8_0x8_body(nc, K, grp, xq, xrb, y, ys);                                                              \
-    }
-PACK8_INST(1)
-PACK8_INST(2)
-PACK8_INST(3)
-PACK8_INST(4)
-static const pack_fn q8_0x8_fns[PACK_MAXC + 1] = {NULL, q8_0x8_1, q8_0x8_2, q8_0x8_3, q8_0x8_4};
+PACK_INST4(q8_0x8)
 
 /* rows [n0, n1), whole groups; activation rows in equal groups of <= 4 */
 /* activation rows per Q4_K kernel call: with 4 its int16 partial sums
@@ -573,19 +568,7 @@ TILE_INLINE void q5_0x8_body(const int nc, int64_t K, const uint8_t *grp, const 
     }
 }
 
-#define Q50_INST(nc)                                                                                           \
-    static void q5_0x8_##nc(int64_t K, const uint8_t *grp, const char *xq, size_t xrb,                         \
-                            const struct q8_side *const *sd, float *y, int64_t ys, bool add) {                 \
-        if (add)                                                                                               \
-            q5_0x8_body(nc, K, grp, xq, xrb, sd, y, ys, true);                                                 \
-        else                                                                                                   \
-            q5_0x8_body(nc, K, grp, xq, xrb, sd, y, ys, false);                                                \
-    }
-Q50_INST(1)
-Q50_INST(2)
-Q50_INST(3)
-Q50_INST(4)
-static const q4_0x8_fn q5_0x8_fns[PACK_MAXC + 1] = {NULL, q5_0x8_1, q5_0x8_2, q5_0x8_3, q5_0x8_4};
+SIDE_INST4(q5_0x8)
 
 enum { SIDE_MAXNB = 512 }; /* blocks per side table (K = 16384) */
 
