@@ -128,8 +128,6 @@ void g4_gen_queue_init(struct g4_gen_queue *q, int cap);
 void g4_gen_queue_destroy(struct g4_gen_queue *q);
 /* Pushes r; false when the queue is full or stopping (caller answers 503). */
 bool g4_gen_queue_push(struct g4_gen_queue *q, struct g4_gen_req *r);
-/* Engine side: blocks for the next request; NULL once stopping and empty. */
-struct g4_gen_req *g4_gen_queue_pop(struct g4_gen_queue *q);
 /* Engine side: the next request without waiting (block == false: NULL when
  * none is queued) or waiting for one (NULL once stopping); *closed is set
  * when the queue is stopping. */
@@ -137,7 +135,7 @@ struct g4_gen_req *g4_gen_queue_next(struct g4_gen_queue *q, bool block, bool *c
 /* Engine side: marks the popped request finished with (busy--). */
 void g4_gen_queue_done(struct g4_gen_queue *q);
 /* Stops the queue: queued requests are cancelled (finished with 503),
- * pop returns NULL once empty. */
+ * g4_gen_queue_next returns NULL once empty. */
 void g4_gen_queue_stop(struct g4_gen_queue *q);
 int g4_gen_queue_len(struct g4_gen_queue *q);
 int g4_gen_queue_busy(struct g4_gen_queue *q);

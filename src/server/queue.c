@@ -186,20 +186,6 @@ bool g4_gen_queue_push(struct g4_gen_queue *q, struct g4_gen_req *r) {
     return ok;
 }
 
-struct g4_gen_req *g4_gen_queue_pop(struct g4_gen_queue *q) {
-    pthread_mutex_lock(&q->mu);
-    while (!q->head && !q->stopping) pthread_cond_wait(&q->cv, &q->mu);
-    struct g4_gen_req *r = q->head;
-    if (r) {
-        q->head = r->next;
-        if (!q->head) q->tail = NULL;
-        q->n--;
-        q->busy++;
-    }
-    pthread_mutex_unlock(&q->mu);
-    return r;
-}
-
 struct g4_gen_req *g4_gen_queue_next(struct g4_gen_queue *q, bool block, bool *closed) {
     pthread_mutex_lock(&q->mu);
     while (block && !q->head && !q->stopping) pthread_cond_wait(&q->cv, &q->mu);

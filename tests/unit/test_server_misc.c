@@ -36,7 +36,8 @@ static void test_queue(void) {
     CHECK(a && b && c);
     CHECK(g4_gen_queue_push(&q, a) && g4_gen_queue_push(&q, b) && !g4_gen_queue_push(&q, c));
     CHECK(g4_gen_queue_len(&q) == 2);
-    CHECK(g4_gen_queue_pop(&q) == a && g4_gen_queue_busy(&q) == 1);
+    bool closed = true;
+    CHECK(g4_gen_queue_next(&q, true, &closed) == a && !closed && g4_gen_queue_busy(&q) == 1);
     /* the channel: text then finish */
     char *t;
     size_t n;
@@ -53,10 +54,10 @@ static void test_queue(void) {
     g4_gen_queue_done(&q);
     g4_gen_req_release(a);
     g4_gen_req_release(a);
-    /* stopping: queued requests finish with a 503, pop returns NULL */
+    /* stopping: queued requests finish with a 503, next returns NULL */
     g4_gen_queue_stop(&q);
     CHECK(g4_gen_req_wait(b, 10, &t, &n) && b->finish == G4_FINISH_ERROR && b->error.status == 503);
-    CHECK(g4_gen_queue_pop(&q) == NULL && !g4_gen_queue_push(&q, c));
+    CHECK(g4_gen_queue_next(&q, true, &closed) == NULL && closed && !g4_gen_queue_push(&q, c));
     g4_gen_req_release(b);
     g4_gen_req_release(c);
     g4_gen_req_release(c);
